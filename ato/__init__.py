@@ -1,0 +1,63 @@
+"""ATO — Annuaire de Télé-expertise d'Occitanie.
+
+``create_app`` is the table of contents of the application. Dependencies
+between features go one way: ``directory`` is the core and imports no other
+feature; ``search``, ``registration``, ``moderation`` and ``reports`` may
+import ``directory``; only this module imports views.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask.cli import AppGroup
+
+from ato import config as config_module
+from ato import database, web
+from ato.extensions import csrf, db, limiter, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("ATO_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config_module.load(app.instance_path, config))
+
+    register_extensions(app)
+    register_blueprints(app)
+    web.init_app(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from ato.directory.views import bp as directory_bp
+    from ato.search.views import bp as search_bp
+
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(search_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from ato.directory.cli import seed_cli
+
+    group = AppGroup("ato", help="Commandes d'exploitation d'ATO.")
+    group.add_command(seed_cli)
+    app.cli.add_command(group)

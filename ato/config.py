@@ -1,0 +1,79 @@
+"""Configuration: defaults, overridden by the environment.
+
+Every setting can be given as an environment variable (``ATO_<NAME>``, or
+``DATABASE_URL`` for the database). Outside development and tests the app
+refuses to start without a real secret key: a forged session cookie would
+otherwise be one guess away.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET = "dev-only-secret-not-for-production"  # noqa: S105 - refused outside dev/test
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot be used safely."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration mapping for one application instance.
+
+    ``overrides`` (the factory's ``config`` argument, used by tests) wins over
+    the environment, which wins over the defaults.
+    """
+    env = os.environ
+    overrides = dict(overrides or {})
+    ato_env = overrides.get("ATO_ENV") or env.get("ATO_ENV", "production")
+    if ato_env not in ENVIRONMENTS:
+        raise ConfigError(f"ATO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {ato_env!r}")
+
+    default_db = "sqlite:///" + str(Path(instance_path) / "ato.sqlite3")
+    config: dict[str, Any] = {
+        "ATO_ENV": ato_env,
+        "SECRET_KEY": env.get("ATO_SECRET_KEY", ""),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL", default_db)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "ATO_SQLITE_BUSY_TIMEOUT_MS": int(env.get("ATO_SQLITE_BUSY_TIMEOUT_MS", "15000")),
+        "ATO_HSTS": _bool(env.get("ATO_HSTS", "false" if ato_env != "production" else "true")),
+        "ATO_SITE_NAME": env.get("ATO_SITE_NAME", "ATO — Annuaire de Télé-expertise d'Occitanie"),
+        "ATO_CONTACT_EMAIL": env.get("ATO_CONTACT_EMAIL", "contact@ato.invalid"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": ato_env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": env.get("ATO_RATELIMIT_STORAGE_URI", "memory://"),
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "TEMPLATES_AUTO_RELOAD": ato_env == "development",
+    }
+    config.update(overrides)
+    config["SQLALCHEMY_DATABASE_URI"] = _database_url(config["SQLALCHEMY_DATABASE_URI"])
+
+    if not config["SECRET_KEY"]:
+        if config["ATO_ENV"] == "production":
+            raise ConfigError(
+                "ATO_SECRET_KEY est obligatoire en production "
+                "(ex. : python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        config["SECRET_KEY"] = DEV_SECRET
+    elif config["ATO_ENV"] == "production" and (
+        config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32
+    ):
+        raise ConfigError("ATO_SECRET_KEY doit être une valeur aléatoire d'au moins 32 caractères.")
+    return config
+
+
+def _database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,412 @@
+"""The directory's data model: who answers a tele-expertise request, and how to reach them.
+
+A *requis* (an establishment, a liberal professional or a coordination device)
+offers one or more *services*; each service has a specialty, optional finer
+*thématiques*, the départements it accepts requests from (or the whole region)
+and one or more *canaux* — the ways to send it a request.
+
+Invariants live in the database: status values, unique FINESS/RPPS among live
+entries (pending or published), identifiers required by kind, and foreign keys
+with an explicit ``ondelete``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from slugify import slugify
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from ato.extensions import db
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC (the only time the database stores)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite has no time zone type and returns naive datetimes; PostgreSQL's
+    ``timestamptz`` returns aware ones. Both come back aware in UTC here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime stored: use ato.directory.models.utcnow()")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: a VARCHAR with a named CHECK constraint."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Statut(enum.StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "En attente",
+            "published": "Publiée",
+            "rejected": "Refusée",
+            "archived": "Archivée",
+        }[self.value]
+
+
+LIVE_STATUTS = (Statut.PENDING.value, Statut.PUBLISHED.value)
+_LIVE_SQL = "statut IN ('pending', 'published')"
+
+
+class NatureRequis(enum.StrEnum):
+    ETABLISSEMENT = "etablissement"
+    LIBERAL = "liberal"
+    DISPOSITIF = "dispositif"
+
+    @property
+    def label(self) -> str:
+        return {
+            "etablissement": "Établissement de santé",
+            "liberal": "Professionnel libéral",
+            "dispositif": "Dispositif de coordination ou régional",
+        }[self.value]
+
+
+class NatureSpecialite(enum.StrEnum):
+    SPECIALITE = "specialite"  # an ordinal specialty (ANS TRE_R38)
+    THEMATIQUE = "thematique"  # a pathology or sub-specialty, not ordinal
+
+
+class NatureOutil(enum.StrEnum):
+    PLATEFORME = "plateforme"  # a tele-expertise platform: the address is a URL
+    MESSAGERIE = "messagerie"  # MSSanté: the address is an e-mail
+    TELEPHONE = "telephone"
+    FORMULAIRE = "formulaire"  # a web form: a URL
+    AUTRE = "autre"  # any other process: a URL
+
+
+class Public(enum.StrEnum):
+    TOUS = "tous"
+    ADULTE = "adulte"
+    PEDIATRIQUE = "pediatrique"
+
+    @property
+    def label(self) -> str:
+        return {
+            "tous": "Adultes et enfants",
+            "adulte": "Adultes",
+            "pediatrique": "Enfants (pédiatrie)",
+        }[self.value]
+
+
+class Departement(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "departement"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    nom: Mapped[str] = mapped_column(String(80), unique=True)
+    code_region: Mapped[str] = mapped_column(String(3))
+    chef_lieu: Mapped[str | None] = mapped_column(String(5))
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.nom)
+
+    @property
+    def label(self) -> str:
+        return f"{self.nom} ({self.code})"
+
+    def __repr__(self) -> str:
+        return f"<Departement {self.code}>"
+
+
+class Specialite(db.Model):  # type: ignore[name-defined]
+    """A specialty as requérants name it, with its ANS code when it is ordinal."""
+
+    __tablename__ = "specialite"
+    __table_args__ = (
+        CheckConstraint(
+            "nature = 'thematique' OR code_r38 IS NOT NULL", name="ordinal_has_code"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    libelle: Mapped[str] = mapped_column(String(120), unique=True)
+    nature: Mapped[NatureSpecialite] = mapped_column(_enum(NatureSpecialite, "nature"))
+    code_r38: Mapped[str | None] = mapped_column(String(10), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialite.id", ondelete="SET NULL")
+    )
+    synonymes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    parent: Mapped[Specialite | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Specialite {self.slug}>"
+
+
+class Outil(db.Model):  # type: ignore[name-defined]
+    """A channel or tool through which a request is sent (TéléO, Omnidoc, MSSanté…)."""
+
+    __tablename__ = "outil"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    nom: Mapped[str] = mapped_column(String(80), unique=True)
+    nature: Mapped[NatureOutil] = mapped_column(_enum(NatureOutil, "nature"))
+    site: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Outil {self.slug}>"
+
+
+class Requis(db.Model):  # type: ignore[name-defined]
+    """Who gives tele-expertise opinions: an establishment, a professional or a device."""
+
+    __tablename__ = "requis"
+    __table_args__ = (
+        CheckConstraint("nature != 'etablissement' OR finess IS NOT NULL", name="etab_finess"),
+        CheckConstraint("nature != 'liberal' OR rpps IS NOT NULL", name="liberal_rpps"),
+        CheckConstraint("nature = 'liberal' OR rpps IS NULL", name="rpps_liberal_only"),
+        CheckConstraint("finess IS NULL OR length(finess) = 9", name="finess_length"),
+        CheckConstraint("rpps IS NULL OR length(rpps) = 11", name="rpps_length"),
+        CheckConstraint(
+            "statut != 'published' OR published_at IS NOT NULL", name="published_has_date"
+        ),
+        # FINESS and RPPS are unique among live entries; an archived or
+        # rejected entry does not block a new registration.
+        Index(
+            "uq_requis_finess_live",
+            "finess",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+        Index(
+            "uq_requis_rpps_live",
+            "rpps",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+        Index("ix_requis_statut_departement", "statut", "departement_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nature: Mapped[NatureRequis] = mapped_column(_enum(NatureRequis, "nature"))
+    statut: Mapped[Statut] = mapped_column(
+        _enum(Statut, "statut"), default=Statut.PENDING, server_default=Statut.PENDING.value
+    )
+    nom: Mapped[str] = mapped_column(String(200))
+    civilite: Mapped[str | None] = mapped_column(String(10))
+    prenom: Mapped[str | None] = mapped_column(String(100))
+    profession_code: Mapped[str | None] = mapped_column(String(4))
+    finess: Mapped[str | None] = mapped_column(String(9))
+    rpps: Mapped[str | None] = mapped_column(String(11))
+    adresse: Mapped[str | None] = mapped_column(String(300))
+    code_postal: Mapped[str | None] = mapped_column(String(5))
+    ville: Mapped[str] = mapped_column(String(120))
+    departement_code: Mapped[str] = mapped_column(
+        ForeignKey("departement.code", ondelete="RESTRICT")
+    )
+    telephone: Mapped[str | None] = mapped_column(String(30))
+    site_web: Mapped[str | None] = mapped_column(String(500))
+    # Private: who registered the entry and receives update links; never shown.
+    contact_nom: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    est_exemple: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    departement: Mapped[Departement] = relationship()
+    services: Mapped[list[Service]] = relationship(
+        back_populates="requis",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Service.position, Service.id",
+    )
+
+    @property
+    def display_name(self) -> str:
+        if self.nature == NatureRequis.LIBERAL:
+            return " ".join(p for p in (self.civilite, self.prenom, self.nom) if p)
+        return self.nom
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.display_name)[:80] or "fiche"
+
+    @property
+    def is_published(self) -> bool:
+        return self.statut == Statut.PUBLISHED
+
+    def __repr__(self) -> str:
+        return f"<Requis {self.id} {self.nom!r} {self.statut}>"
+
+
+service_departement = Table(
+    "service_departement",
+    db.Model.metadata,
+    Column(
+        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "departement_code",
+        ForeignKey("departement.code", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+service_thematique = Table(
+    "service_thematique",
+    db.Model.metadata,
+    Column(
+        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "specialite_id",
+        ForeignKey("specialite.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Service(db.Model):  # type: ignore[name-defined]
+    """One tele-expertise offer of a requis."""
+
+    __tablename__ = "service"
+    __table_args__ = (
+        CheckConstraint(
+            "delai_reponse_heures IS NULL OR delai_reponse_heures > 0", name="delai_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requis_id: Mapped[int] = mapped_column(
+        ForeignKey("requis.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    nom: Mapped[str] = mapped_column(String(200))
+    specialite_id: Mapped[int] = mapped_column(
+        ForeignKey("specialite.id", ondelete="RESTRICT"), index=True
+    )
+    description: Mapped[str | None] = mapped_column(Text)
+    demandeurs: Mapped[str | None] = mapped_column(Text)  # who may send a request
+    pieces_a_joindre: Mapped[str | None] = mapped_column(Text)
+    delai_reponse_heures: Mapped[int | None] = mapped_column(Integer)
+    disponibilite: Mapped[str | None] = mapped_column(String(300))
+    public: Mapped[Public] = mapped_column(
+        _enum(Public, "public"), default=Public.TOUS, server_default=Public.TOUS.value
+    )
+    couverture_regionale: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    indisponible: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    indisponible_message: Mapped[str | None] = mapped_column(String(500))
+
+    requis: Mapped[Requis] = relationship(back_populates="services")
+    specialite: Mapped[Specialite] = relationship()
+    thematiques: Mapped[list[Specialite]] = relationship(
+        secondary=service_thematique, order_by="Specialite.libelle"
+    )
+    departements: Mapped[list[Departement]] = relationship(
+        secondary=service_departement, order_by="Departement.code"
+    )
+    canaux: Mapped[list[Canal]] = relationship(
+        back_populates="service",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Canal.position, Canal.id",
+    )
+
+    def accepts_from(self, code: str) -> bool:
+        return self.couverture_regionale or any(d.code == code for d in self.departements)
+
+    def __repr__(self) -> str:
+        return f"<Service {self.id} {self.nom!r}>"
+
+
+class Canal(db.Model):  # type: ignore[name-defined]
+    """One way to send a request to a service: a tool and its address.
+
+    The address is a URL for platforms and forms, an MSSanté e-mail for
+    secure messaging and a phone number for the telephone.
+    """
+
+    __tablename__ = "canal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), index=True
+    )
+    outil_id: Mapped[int] = mapped_column(ForeignKey("outil.id", ondelete="RESTRICT"))
+    adresse: Mapped[str] = mapped_column(String(500))
+    consigne: Mapped[str | None] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    service: Mapped[Service] = relationship(back_populates="canaux")
+    outil: Mapped[Outil] = relationship()
+
+    @property
+    def href(self) -> str:
+        nature = self.outil.nature
+        if nature == NatureOutil.MESSAGERIE:
+            return "mailto:" + self.adresse
+        if nature == NatureOutil.TELEPHONE:
+            return "tel:" + "".join(c for c in self.adresse if c.isdigit() or c == "+")
+        # Defence in depth: forms accept only http(s) here, never javascript:.
+        return self.adresse if self.adresse.startswith(("https://", "http://")) else "#"
+
+    def __repr__(self) -> str:
+        return f"<Canal {self.outil_id} {self.adresse!r}>"

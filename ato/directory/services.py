@@ -1,0 +1,259 @@
+"""Read and write operations on the directory.
+
+Plain functions over the session: they ``flush`` when they write and never
+commit; the view or CLI command that calls them commits once. Public reads go
+through :func:`published` so that nothing unpublished can leak into a page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, distinct, func, or_, select, union
+from sqlalchemy.orm import selectinload
+
+from ato.directory.models import (
+    Canal,
+    Departement,
+    NatureRequis,
+    NatureSpecialite,
+    Requis,
+    Service,
+    Specialite,
+    Statut,
+    service_departement,
+    service_thematique,
+)
+from ato.extensions import db
+
+# Everything a service card shows, loaded in a constant number of queries.
+SERVICE_CARD_OPTIONS = (
+    selectinload(Service.requis).selectinload(Requis.departement),
+    selectinload(Service.specialite),
+    selectinload(Service.thematiques),
+    selectinload(Service.departements),
+    selectinload(Service.canaux).selectinload(Canal.outil),
+)
+
+
+def published() -> Select:
+    """Base query of the services of published requis."""
+    return select(Service).join(Service.requis).where(Requis.statut == Statut.PUBLISHED)
+
+
+def filter_accepting_from(query: Select, code: str) -> Select:
+    """Services that accept requests from département ``code`` (region-wide included)."""
+    listed = select(service_departement.c.service_id).where(
+        service_departement.c.departement_code == code
+    )
+    return query.where(or_(Service.couverture_regionale, Service.id.in_(listed)))
+
+
+def filter_specialite(query: Select, specialite_id: int) -> Select:
+    """Services whose main specialty or one of whose thématiques is ``specialite_id``."""
+    tagged = select(service_thematique.c.service_id).where(
+        service_thematique.c.specialite_id == specialite_id
+    )
+    return query.where(or_(Service.specialite_id == specialite_id, Service.id.in_(tagged)))
+
+
+# --- reference data -----------------------------------------------------------------------
+
+
+def departements() -> Sequence[Departement]:
+    return db.session.scalars(select(Departement).order_by(Departement.code)).all()
+
+
+def specialites() -> Sequence[Specialite]:
+    return db.session.scalars(select(Specialite).order_by(Specialite.libelle)).all()
+
+
+def get_specialite_by_slug(slug: str) -> Specialite | None:
+    return db.session.scalar(select(Specialite).where(Specialite.slug == slug))
+
+
+# --- counts ---------------------------------------------------------------------------------
+
+
+def departement_counts() -> dict[str, int]:
+    """Published requis accepting requests from each département (region-wide included)."""
+    is_published = Requis.statut == Statut.PUBLISHED
+    listed = (
+        select(service_departement.c.departement_code.label("code"), Service.requis_id)
+        .select_from(service_departement)
+        .join(Service, Service.id == service_departement.c.service_id)
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(is_published)
+    )
+    regional = (
+        select(Departement.code.label("code"), Service.requis_id)
+        .select_from(Departement)
+        .join(Service, Service.couverture_regionale.is_(True))
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(is_published)
+    )
+    pairs = union(listed, regional).subquery()
+    rows = db.session.execute(
+        select(pairs.c.code, func.count(distinct(pairs.c.requis_id))).group_by(pairs.c.code)
+    )
+    return {code: count for code, count in rows}
+
+
+def specialite_counts() -> dict[int, int]:
+    """Published requis offering each specialty, as main specialty or thématique."""
+    is_published = Requis.statut == Statut.PUBLISHED
+    main = (
+        select(Service.specialite_id.label("sid"), Service.requis_id)
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(is_published)
+    )
+    tagged = (
+        select(service_thematique.c.specialite_id.label("sid"), Service.requis_id)
+        .select_from(service_thematique)
+        .join(Service, Service.id == service_thematique.c.service_id)
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(is_published)
+    )
+    pairs = union(main, tagged).subquery()
+    rows = db.session.execute(
+        select(pairs.c.sid, func.count(distinct(pairs.c.requis_id))).group_by(pairs.c.sid)
+    )
+    return {sid: count for sid, count in rows}
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """Live figures of the published directory (never example figures)."""
+
+    recours: int
+    services: int
+    par_nature: dict[str, int]
+    specialites: int
+    departements_couverts: int
+
+
+def key_figures() -> KeyFigures:
+    is_published = Requis.statut == Statut.PUBLISHED
+    par_nature = dict(
+        db.session.execute(
+            select(Requis.nature, func.count()).where(is_published).group_by(Requis.nature)
+        ).all()
+    )
+    services = db.session.scalar(published().with_only_columns(func.count(Service.id)))
+    return KeyFigures(
+        recours=sum(par_nature.values()),
+        services=services or 0,
+        par_nature={n.value: par_nature.get(n, 0) for n in NatureRequis},
+        specialites=len(specialite_counts()),
+        departements_couverts=sum(1 for c in departement_counts().values() if c),
+    )
+
+
+def examples_published() -> bool:
+    """Whether example (fictional) entries are online, so that pages can say so."""
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Requis)
+            .where(Requis.statut == Statut.PUBLISHED, Requis.est_exemple)
+        )
+    )
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """A titled group of services on a list page."""
+
+    key: str
+    title: str
+    services: list[Service] = field(default_factory=list)
+
+
+def _load(query: Select) -> list[Service]:
+    return list(db.session.scalars(query.options(*SERVICE_CARD_OPTIONS)).unique())
+
+
+def services_for_departement(code: str) -> list[Group]:
+    """Services accepting requests from ``code``, grouped by specialty.
+
+    Within a group, services located in the département come first, then the
+    others that accept its requests, region-wide ones last.
+    """
+    services = _load(filter_accepting_from(published(), code))
+
+    def order(s: Service) -> tuple:
+        located = s.requis.departement_code == code
+        return (not located, s.couverture_regionale, s.requis.display_name.lower(), s.nom)
+
+    groups: dict[int, Group] = {}
+    for service in sorted(services, key=order):
+        spec = service.specialite
+        groups.setdefault(spec.id, Group(spec.slug, spec.libelle)).services.append(service)
+    return sorted(groups.values(), key=lambda g: g.title.lower())
+
+
+def services_for_specialite(specialite: Specialite) -> list[Group]:
+    """Services of a specialty (main or thématique), grouped by the requis's département."""
+    services = _load(filter_specialite(published(), specialite.id))
+    groups: dict[str, Group] = {}
+    for service in sorted(services, key=lambda s: (s.requis.display_name.lower(), s.nom)):
+        dep = service.requis.departement
+        groups.setdefault(dep.code, Group(dep.code, dep.label)).services.append(service)
+    return [groups[k] for k in sorted(groups)]
+
+
+def get_published_requis(requis_id: int) -> Requis | None:
+    """A published requis with everything its page shows, or None."""
+    return db.session.scalar(
+        select(Requis)
+        .where(Requis.id == requis_id, Requis.statut == Statut.PUBLISHED)
+        .options(
+            selectinload(Requis.departement),
+            selectinload(Requis.services).selectinload(Service.specialite),
+            selectinload(Requis.services).selectinload(Service.thematiques),
+            selectinload(Requis.services).selectinload(Service.departements),
+            selectinload(Requis.services)
+            .selectinload(Service.canaux)
+            .selectinload(Canal.outil),
+        )
+    )
+
+
+def match_by_name(text: str, limit: int = 50) -> list[Service]:
+    """A plain name match, the fallback when the full-text index is unavailable."""
+    words = [w for w in text.split() if w][:8]
+    if not words:
+        return []
+    query = published().join(Service.specialite)
+    for word in words:
+        pattern = f"%{_escape_like(word)}%"
+        query = query.where(
+            or_(
+                Requis.nom.ilike(pattern, escape="\\"),
+                Requis.ville.ilike(pattern, escape="\\"),
+                Service.nom.ilike(pattern, escape="\\"),
+                Specialite.libelle.ilike(pattern, escape="\\"),
+            )
+        )
+    return _load(query.order_by(Requis.nom, Service.nom).limit(limit))
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def specialites_by_nature(
+    items: Iterable[Specialite], counts: dict[int, int]
+) -> dict[NatureSpecialite, list[tuple[Specialite, int]]]:
+    """Specialties with at least one published recourse, split by nature."""
+    result: dict[NatureSpecialite, list[tuple[Specialite, int]]] = defaultdict(list)
+    for spec in items:
+        if counts.get(spec.id):
+            result[spec.nature].append((spec, counts[spec.id]))
+    return result
+

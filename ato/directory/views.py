@@ -1,0 +1,102 @@
+"""Public directory pages: home, départements, specialties, requis fiches."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from ato.directory import services
+from ato.directory.models import Departement, NatureSpecialite
+from ato.extensions import db
+
+bp = Blueprint("directory", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    departements = services.departements()
+    specs = services.specialites_by_nature(services.specialites(), services.specialite_counts())
+    return render_template(
+        "directory/index.html",
+        departements=departements,
+        departement_counts=services.departement_counts(),
+        specialites=specs.get(NatureSpecialite.SPECIALITE, []),
+        thematiques=specs.get(NatureSpecialite.THEMATIQUE, []),
+        figures=services.key_figures(),
+        examples=services.examples_published(),
+    )
+
+
+@bp.get("/departements")
+def departements() -> str:
+    return render_template(
+        "directory/departements.html",
+        departements=services.departements(),
+        departement_counts=services.departement_counts(),
+    )
+
+
+@bp.get("/departements/<code>")
+@bp.get("/departements/<code>/<slug>")
+def departement(code: str, slug: str | None = None) -> str | Response:
+
+    dep = db.session.get(Departement, code)
+    if dep is None:
+        abort(404)
+    if slug != dep.slug:
+        return redirect(url_for(".departement", code=dep.code, slug=dep.slug), 301)
+    groups = services.services_for_departement(dep.code)
+    located = {s.requis_id for g in groups for s in g.services if s.requis.departement_code == code}
+    total = {s.requis_id for g in groups for s in g.services}
+    return render_template(
+        "directory/departement.html",
+        departement=dep,
+        groups=groups,
+        total=len(total),
+        located=len(located),
+    )
+
+
+@bp.get("/specialites")
+def specialites() -> str:
+    specs = services.specialites_by_nature(services.specialites(), services.specialite_counts())
+    return render_template(
+        "directory/specialites.html",
+        specialites=specs.get(NatureSpecialite.SPECIALITE, []),
+        thematiques=specs.get(NatureSpecialite.THEMATIQUE, []),
+    )
+
+
+@bp.get("/specialites/<slug>")
+def specialite(slug: str) -> str:
+    spec = services.get_specialite_by_slug(slug)
+    if spec is None:
+        abort(404)
+    groups = services.services_for_specialite(spec)
+    return render_template(
+        "directory/specialite.html",
+        specialite=spec,
+        groups=groups,
+        total=len({s.requis_id for g in groups for s in g.services}),
+    )
+
+
+@bp.get("/requis/<int:requis_id>")
+@bp.get("/requis/<int:requis_id>/<slug>")
+def requis(requis_id: int, slug: str | None = None) -> str | Response:
+    entry = services.get_published_requis(requis_id)
+    if entry is None:
+        abort(404)
+    if slug != entry.slug:
+        return redirect(url_for(".requis", requis_id=entry.id, slug=entry.slug), 301)
+    return render_template("directory/requis.html", requis=entry)
+
+
+@bp.get("/accessibilite")
+def accessibilite() -> str:
+    return render_template("directory/accessibilite.html")
+
+
+@bp.get("/mentions-legales")
+def mentions_legales() -> str:
+    return render_template("directory/mentions_legales.html")

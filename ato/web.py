@@ -1,0 +1,144 @@
+"""Cross-cutting web concerns: security headers, error pages and template filters."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PARIS = ZoneInfo("Europe/Paris")
+LOCALE = "fr_FR"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+ERROR_MESSAGES = {
+    400: ("Requête incorrecte", "La demande envoyée n'a pas pu être comprise."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "Cette page n'existe pas ou n'est plus publiée."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible à cette adresse."),
+    413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée."),
+    429: (
+        "Trop de demandes",
+        "Vous avez fait trop de demandes en peu de temps. Réessayez dans quelques minutes.",
+    ),
+    500: (
+        "Erreur du serveur",
+        "Une erreur inattendue s'est produite. L'équipe technique a été prévenue ; "
+        "réessayez dans quelques instants.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(Exception, _server_error)
+    app.jinja_env.filters.update(
+        date_fr=date_fr, datetime_fr=datetime_fr, nombre=nombre, delai=delai
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _security_headers(response: Response) -> Response:
+    from flask import current_app
+
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("ATO_HSTS"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+    title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
+    return render_template("errors/error.html", code=code, title=title,
+                           message=message or default), code
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    if exc.code is None or exc.code < 400:
+        return exc.get_response()
+    page, code = render_error(exc.code)
+    response = Response(page, status=code, mimetype="text/html")
+    if exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return render_error(
+        400,
+        "Le formulaire a expiré ou n'a pas pu être vérifié. Revenez en arrière, "
+        "rechargez la page et renvoyez-le : vos saisies sont conservées par votre navigateur.",
+    )
+
+
+def _server_error(exc: Exception) -> tuple[str, int]:
+    log.exception("Erreur non gérée sur %s %s", request.method, request.path)
+    from ato.extensions import db
+
+    db.session.rollback()
+    return render_error(500)
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def _paris(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(PARIS)
+
+
+def date_fr(value: datetime | None, fmt: str = "long") -> str:
+    """``22 novembre 2026`` in Europe/Paris; empty for None."""
+    if value is None:
+        return ""
+    return format_date(_paris(value).date(), format=fmt, locale=LOCALE)
+
+
+def datetime_fr(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(_paris(value), "d MMMM y 'à' HH:mm", locale=LOCALE)
+
+
+def nombre(value: float | int | None) -> str:
+    """French number formatting (narrow no-break space between thousands)."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=LOCALE)
+
+
+def delai(hours: int | None) -> str:
+    """A declared response time in words: ``sous 48 h``, ``sous 7 jours``."""
+    if not hours:
+        return "non précisé"
+    if hours < 72 or hours % 24:
+        return f"sous {hours} h"
+    days = hours // 24
+    return f"sous {days} jours"

@@ -1,0 +1,54 @@
+"""Configuration refuses unsafe production settings."""
+
+import pytest
+
+from ato import create_app
+from ato.config import ConfigError, load
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("ATO_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="ATO_SECRET_KEY"):
+        load(str(tmp_path), {"ATO_ENV": "production"})
+
+
+@pytest.mark.parametrize("secret", ["short", "dev-only-secret-not-for-production"])
+def test_production_refuses_a_weak_secret_key(tmp_path, secret):
+    with pytest.raises(ConfigError):
+        load(str(tmp_path), {"ATO_ENV": "production", "SECRET_KEY": secret})
+
+
+def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"ATO_ENV": "production", "SECRET_KEY": "x" * 40,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["ATO_HSTS"] is True
+
+
+def test_development_has_a_default_secret_and_no_hsts(monkeypatch, tmp_path):
+    monkeypatch.delenv("ATO_SECRET_KEY", raising=False)
+    monkeypatch.delenv("ATO_HSTS", raising=False)
+    config = load(str(tmp_path), {"ATO_ENV": "development"})
+    assert config["SECRET_KEY"]
+    assert config["ATO_HSTS"] is False
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    with pytest.raises(ConfigError):
+        load(str(tmp_path), {"ATO_ENV": "staging"})
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"]
+)
+def test_postgresql_urls_use_psycopg_3(monkeypatch, tmp_path, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    config = load(str(tmp_path), {"ATO_ENV": "test"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = load(str(tmp_path), {"ATO_ENV": "development"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/ato.sqlite3"

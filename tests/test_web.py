@@ -1,0 +1,86 @@
+"""Security headers, error pages and template filters."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ato import create_app
+from ato.web import date_fr, delai, nombre
+
+EXPECTED_CSP = {
+    "default-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+}
+
+
+def _assert_security_headers(response):
+    csp = {part.strip() for part in response.headers["Content-Security-Policy"].split(";")}
+    assert EXPECTED_CSP <= csp
+    assert not any("unsafe-inline" in part for part in csp)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/departements", "/n-existe-pas", "/static/css/ato.css"])
+def test_every_response_has_security_headers(client, path):
+    response = client.get(path)
+    _assert_security_headers(response)
+    response.close()
+
+
+def test_no_hsts_in_tests_but_hsts_when_enabled(client, app_config, tmp_path, monkeypatch):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
+    app = create_app({**app_config, "ATO_HSTS": True})
+    response = app.test_client().get("/n-existe-pas")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_server_error_page_is_french_and_has_security_headers(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
+    app = create_app(app_config)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Erreur du serveur" in page
+    assert "RuntimeError" not in page
+    _assert_security_headers(response)
+
+
+def test_not_found_page_is_french(client):
+    response = client.get("/n-existe-pas")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+    assert '<html lang="fr">' in response.get_data(as_text=True)
+
+
+def test_wrong_method_answers_405_with_a_french_page(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert "Méthode non autorisée" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [(None, "non précisé"), (24, "sous 24 h"), (48, "sous 48 h"), (72, "sous 3 jours"),
+     (168, "sous 7 jours"), (30, "sous 30 h"), (100, "sous 100 h")],
+)
+def test_response_time_in_words(hours, text):
+    assert delai(hours) == text
+
+
+def test_dates_are_shown_in_paris_time():
+    # 23:30 UTC on 31 December is already 1 January in Paris.
+    assert date_fr(datetime(2025, 12, 31, 23, 30, tzinfo=UTC)) == "1 janvier 2026"
+    assert date_fr(None) == ""
+
+
+def test_numbers_use_french_grouping():
+    assert nombre(87208).replace("\u202f", " ").replace("\xa0", " ") == "87 208"
