@@ -1,0 +1,87 @@
+"""Counts and lists computed by the directory services."""
+
+import random
+
+import pytest
+from sqlalchemy import select
+
+from ato.directory import services
+from ato.directory.models import Departement, Requis, Specialite, Statut
+from ato.extensions import db
+from tests.factories import make_requis, make_service
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+SPECS = ["dermatologie", "cardiologie", "neurologie", "geriatrie", "pediatrie"]
+TAGS = ["avc", "plaies-et-cicatrisation", "soins-palliatifs"]
+
+
+@pytest.fixture
+def random_directory():
+    rng = random.Random(20261122)
+    codes = [d.code for d in db.session.scalars(select(Departement))]
+    for i in range(40):
+        svcs = []
+        for _ in range(rng.randint(1, 3)):
+            regional = rng.random() < 0.2
+            svcs.append(make_service(
+                rng.choice(SPECS),
+                couverture="region" if regional else rng.sample(codes, rng.randint(1, 4)),
+                thematiques=tuple(rng.sample(TAGS, rng.randint(0, 2))),
+            ))
+        make_requis(nom=f"R{i}", departement=rng.choice(codes), commit=False,
+                    statut=rng.choice(["published"] * 4 + ["pending", "archived"]), services=svcs)
+    db.session.commit()
+
+
+def _published():
+    return db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).unique().all()
+
+
+def test_departement_counts_equal_a_direct_count(random_directory):
+    expected = {}
+    for dep in db.session.scalars(select(Departement)):
+        expected[dep.code] = sum(
+            1 for r in _published() if any(s.accepts_from(dep.code) for s in r.services))
+    counts = services.departement_counts()
+    assert {c: counts.get(c, 0) for c in expected} == expected
+    assert any(expected.values())
+
+
+def test_specialty_counts_equal_a_direct_count(random_directory):
+    expected = {}
+    for spec in db.session.scalars(select(Specialite)):
+        n = sum(1 for r in _published() if any(
+            s.specialite_id == spec.id or spec in s.thematiques for s in r.services))
+        if n:
+            expected[spec.id] = n
+    assert services.specialite_counts() == expected
+
+
+def test_key_figures_count_only_published_entries(random_directory):
+    figures = services.key_figures()
+    published = _published()
+    assert figures.recours == len(published)
+    assert figures.services == sum(len(r.services) for r in published)
+    assert figures.par_nature["etablissement"] == len(published)
+
+
+def test_counts_ignore_unpublished_entries():
+    make_requis(statut="pending", services=[make_service("dermatologie", couverture="region")])
+    assert services.departement_counts() == {}
+    assert services.specialite_counts() == {}
+    assert services.key_figures().recours == 0
+
+
+def test_departement_list_puts_located_recourses_first():
+    make_requis(nom="A régional", departement="09", services=[make_service(couverture="region")])
+    make_requis(nom="B voisin", departement="32", services=[make_service(couverture=["31", "32"])])
+    make_requis(nom="C local", departement="31", services=[make_service(couverture=["31"])])
+    (group,) = services.services_for_departement("31")
+    assert [s.requis.nom for s in group.services] == ["C local", "B voisin", "A régional"]
+
+
+@pytest.mark.parametrize("text", ["%", "_", "\\", "100%_\\"])
+def test_name_match_treats_like_wildcards_literally(text):
+    make_requis(nom="Clinique ordinaire")
+    assert services.match_by_name(text) == []
