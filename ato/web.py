@@ -75,8 +75,9 @@ def _security_headers(response: Response) -> Response:
 
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
-    return render_template("errors/error.html", code=code, title=title,
-                           message=message or default), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or default
+    ), code
 
 
 def _http_error(exc: HTTPException) -> Response | tuple[str, int]:

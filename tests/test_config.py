@@ -20,8 +20,13 @@ def test_production_refuses_a_weak_secret_key(tmp_path, secret):
 
 def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"ATO_ENV": "production", "SECRET_KEY": "x" * 40,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3"})
+    app = create_app(
+        {
+            "ATO_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["ATO_HSTS"] is True
 

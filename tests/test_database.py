@@ -29,8 +29,14 @@ def _writer(config: dict, instance_path: str, worker: int, errors) -> None:  # n
         with app.app_context():
             for i in range(WRITES_PER_WORKER):
                 seen = db.session.scalar(select(func.count()).select_from(Requis))
-                db.session.add(Requis(nature=NatureRequis.DISPOSITIF, nom=f"w{worker}-{i}-{seen}",
-                                      ville="Albi", departement_code="81"))
+                db.session.add(
+                    Requis(
+                        nature=NatureRequis.DISPOSITIF,
+                        nom=f"w{worker}-{i}-{seen}",
+                        ville="Albi",
+                        departement_code="81",
+                    )
+                )
                 db.session.commit()
     except Exception as exc:  # reported to the parent, which fails the test
         errors.put(f"worker {worker}: {exc!r}")
@@ -43,12 +49,15 @@ def test_sqlite_uses_wal_foreign_keys_and_a_busy_timeout(app, sqlite_only):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
 
 
-def test_concurrent_read_then_write_transactions_never_fail(app, app_config, instance_path,
-                                                            sqlite_only):
+def test_concurrent_read_then_write_transactions_never_fail(
+    app, app_config, instance_path, sqlite_only
+):
     ctx = multiprocessing.get_context("spawn")
     errors = ctx.Queue()
-    workers = [ctx.Process(target=_writer, args=(app_config, instance_path, n, errors))
-               for n in range(WORKERS)]
+    workers = [
+        ctx.Process(target=_writer, args=(app_config, instance_path, n, errors))
+        for n in range(WORKERS)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -59,7 +68,8 @@ def test_concurrent_read_then_write_transactions_never_fail(app, app_config, ins
     assert failures == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Requis)) == (
-            WORKERS * WRITES_PER_WORKER)
+            WORKERS * WRITES_PER_WORKER
+        )
 
 
 def test_pages_are_served_while_a_writer_holds_the_lock(app, client, sqlite_only):

@@ -166,9 +166,7 @@ class Specialite(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "specialite"
     __table_args__ = (
-        CheckConstraint(
-            "nature = 'thematique' OR code_r38 IS NOT NULL", name="ordinal_has_code"
-        ),
+        CheckConstraint("nature = 'thematique' OR code_r38 IS NOT NULL", name="ordinal_has_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,9 +174,7 @@ class Specialite(db.Model):  # type: ignore[name-defined]
     libelle: Mapped[str] = mapped_column(String(120), unique=True)
     nature: Mapped[NatureSpecialite] = mapped_column(_enum(NatureSpecialite, "nature"))
     code_r38: Mapped[str | None] = mapped_column(String(10), unique=True)
-    parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("specialite.id", ondelete="SET NULL")
-    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("specialite.id", ondelete="SET NULL"))
     synonymes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     parent: Mapped[Specialite | None] = relationship(remote_side=[id])
@@ -257,9 +253,7 @@ class Requis(db.Model):  # type: ignore[name-defined]
     # Private: who registered the entry and receives update links; never shown.
     contact_nom: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
-    est_exemple: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=text("false")
-    )
+    est_exemple: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -294,9 +288,7 @@ class Requis(db.Model):  # type: ignore[name-defined]
 service_departement = Table(
     "service_departement",
     db.Model.metadata,
-    Column(
-        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
     Column(
         "departement_code",
         ForeignKey("departement.code", ondelete="RESTRICT"),
@@ -308,9 +300,7 @@ service_departement = Table(
 service_thematique = Table(
     "service_thematique",
     db.Model.metadata,
-    Column(
-        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
     Column(
         "specialite_id",
         ForeignKey("specialite.id", ondelete="RESTRICT"),
@@ -331,9 +321,7 @@ class Service(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    requis_id: Mapped[int] = mapped_column(
-        ForeignKey("requis.id", ondelete="CASCADE"), index=True
-    )
+    requis_id: Mapped[int] = mapped_column(ForeignKey("requis.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     nom: Mapped[str] = mapped_column(String(200))
     specialite_id: Mapped[int] = mapped_column(
@@ -350,9 +338,7 @@ class Service(db.Model):  # type: ignore[name-defined]
     couverture_regionale: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
-    indisponible: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=text("false")
-    )
+    indisponible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     indisponible_message: Mapped[str | None] = mapped_column(String(500))
 
     requis: Mapped[Requis] = relationship(back_populates="services")

@@ -7,6 +7,7 @@ through :func:`published` so that nothing unpublished can leak into a page.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,11 @@ def filter_specialite(query: Select, specialite_id: int) -> Select:
     return query.where(or_(Service.specialite_id == specialite_id, Service.id.in_(tagged)))
 
 
+def sort_key(text: str) -> str:
+    """French alphabetical order: accents and case do not move a word."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
 # --- reference data -----------------------------------------------------------------------
 
 
@@ -66,8 +72,8 @@ def departements() -> Sequence[Departement]:
     return db.session.scalars(select(Departement).order_by(Departement.code)).all()
 
 
-def specialites() -> Sequence[Specialite]:
-    return db.session.scalars(select(Specialite).order_by(Specialite.libelle)).all()
+def specialites() -> list[Specialite]:
+    return sorted(db.session.scalars(select(Specialite)), key=lambda s: sort_key(s.libelle))
 
 
 def get_specialite_by_slug(slug: str) -> Specialite | None:
@@ -188,20 +194,20 @@ def services_for_departement(code: str) -> list[Group]:
 
     def order(s: Service) -> tuple:
         located = s.requis.departement_code == code
-        return (not located, s.couverture_regionale, s.requis.display_name.lower(), s.nom)
+        return (not located, s.couverture_regionale, sort_key(s.requis.display_name), s.nom)
 
     groups: dict[int, Group] = {}
     for service in sorted(services, key=order):
         spec = service.specialite
         groups.setdefault(spec.id, Group(spec.slug, spec.libelle)).services.append(service)
-    return sorted(groups.values(), key=lambda g: g.title.lower())
+    return sorted(groups.values(), key=lambda g: sort_key(g.title))
 
 
 def services_for_specialite(specialite: Specialite) -> list[Group]:
     """Services of a specialty (main or thématique), grouped by the requis's département."""
     services = _load(filter_specialite(published(), specialite.id))
     groups: dict[str, Group] = {}
-    for service in sorted(services, key=lambda s: (s.requis.display_name.lower(), s.nom)):
+    for service in sorted(services, key=lambda s: (sort_key(s.requis.display_name), s.nom)):
         dep = service.requis.departement
         groups.setdefault(dep.code, Group(dep.code, dep.label)).services.append(service)
     return [groups[k] for k in sorted(groups)]
@@ -217,9 +223,7 @@ def get_published_requis(requis_id: int) -> Requis | None:
             selectinload(Requis.services).selectinload(Service.specialite),
             selectinload(Requis.services).selectinload(Service.thematiques),
             selectinload(Requis.services).selectinload(Service.departements),
-            selectinload(Requis.services)
-            .selectinload(Service.canaux)
-            .selectinload(Canal.outil),
+            selectinload(Requis.services).selectinload(Service.canaux).selectinload(Canal.outil),
         )
     )
 
@@ -256,4 +260,3 @@ def specialites_by_nature(
         if counts.get(spec.id):
             result[spec.nature].append((spec, counts[spec.id]))
     return result
-

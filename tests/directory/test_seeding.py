@@ -21,7 +21,8 @@ def test_ordinal_specialties_carry_a_valid_ans_code(app_ctx):
     reference_file = seeding.SEED_DIR / "tre_r38_specialite_ordinale.csv"
     reference = {line.split(",")[0] for line in reference_file.read_text("utf-8").splitlines()[1:]}
     ordinals = db.session.scalars(
-        select(Specialite).where(Specialite.nature == NatureSpecialite.SPECIALITE)).all()
+        select(Specialite).where(Specialite.nature == NatureSpecialite.SPECIALITE)
+    ).all()
     assert len(ordinals) >= 30
     for spec in ordinals:
         assert spec.code_r38 in reference
@@ -29,8 +30,13 @@ def test_ordinal_specialties_carry_a_valid_ans_code(app_ctx):
 
 @pytest.mark.parametrize(
     ("slug", "synonym"),
-    [("dermatologie", "dermato"), ("cardiologie", "cardio"), ("orl", "oto-rhino-laryngologie"),
-     ("pedopsychiatrie", "pédopsy"), ("avc", "accident vasculaire cérébral")],
+    [
+        ("dermatologie", "dermato"),
+        ("cardiologie", "cardio"),
+        ("orl", "oto-rhino-laryngologie"),
+        ("pedopsychiatrie", "pédopsy"),
+        ("avc", "accident vasculaire cérébral"),
+    ],
 )
 def test_specialties_know_their_synonyms(app_ctx, slug, synonym):
     spec = db.session.scalar(select(Specialite).where(Specialite.slug == slug))
@@ -44,13 +50,17 @@ def test_thematiques_have_no_ordinal_code_and_may_have_a_parent(app_ctx):
 
 
 def test_loading_reference_twice_creates_nothing(app_ctx):
-    before = {m: db.session.scalar(select(func.count()).select_from(m))
-              for m in (Departement, Specialite, Outil)}
+    before = {
+        m: db.session.scalar(select(func.count()).select_from(m))
+        for m in (Departement, Specialite, Outil)
+    }
     reports = seeding.load_reference()
     db.session.commit()
     assert all(r.created == 0 and r.updated == 0 for r in reports.values())
-    after = {m: db.session.scalar(select(func.count()).select_from(m))
-             for m in (Departement, Specialite, Outil)}
+    after = {
+        m: db.session.scalar(select(func.count()).select_from(m))
+        for m in (Departement, Specialite, Outil)
+    }
     assert before == after
 
 
@@ -61,7 +71,20 @@ def test_examples_are_fictional_marked_and_valid(app_ctx):
     entries = db.session.scalars(select(Requis)).all()
     assert all(r.est_exemple and r.is_published for r in entries)
     assert {r.departement_code for r in entries} == {
-        "09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}
+        "09",
+        "11",
+        "12",
+        "30",
+        "31",
+        "32",
+        "34",
+        "46",
+        "48",
+        "65",
+        "66",
+        "81",
+        "82",
+    }
     assert len({s.specialite_id for r in entries for s in r.services}) >= 20
     for r in entries:
         assert "fictif" in r.display_name.lower() or "exemple" in r.display_name.lower()

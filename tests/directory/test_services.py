@@ -24,25 +24,35 @@ def random_directory():
         svcs = []
         for _ in range(rng.randint(1, 3)):
             regional = rng.random() < 0.2
-            svcs.append(make_service(
-                rng.choice(SPECS),
-                couverture="region" if regional else rng.sample(codes, rng.randint(1, 4)),
-                thematiques=tuple(rng.sample(TAGS, rng.randint(0, 2))),
-            ))
-        make_requis(nom=f"R{i}", departement=rng.choice(codes), commit=False,
-                    statut=rng.choice(["published"] * 4 + ["pending", "archived"]), services=svcs)
+            svcs.append(
+                make_service(
+                    rng.choice(SPECS),
+                    couverture="region" if regional else rng.sample(codes, rng.randint(1, 4)),
+                    thematiques=tuple(rng.sample(TAGS, rng.randint(0, 2))),
+                )
+            )
+        make_requis(
+            nom=f"R{i}",
+            departement=rng.choice(codes),
+            commit=False,
+            statut=rng.choice(["published"] * 4 + ["pending", "archived"]),
+            services=svcs,
+        )
     db.session.commit()
 
 
 def _published():
-    return db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).unique().all()
+    return (
+        db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).unique().all()
+    )
 
 
 def test_departement_counts_equal_a_direct_count(random_directory):
     expected = {}
     for dep in db.session.scalars(select(Departement)):
         expected[dep.code] = sum(
-            1 for r in _published() if any(s.accepts_from(dep.code) for s in r.services))
+            1 for r in _published() if any(s.accepts_from(dep.code) for s in r.services)
+        )
     counts = services.departement_counts()
     assert {c: counts.get(c, 0) for c in expected} == expected
     assert any(expected.values())
@@ -51,8 +61,11 @@ def test_departement_counts_equal_a_direct_count(random_directory):
 def test_specialty_counts_equal_a_direct_count(random_directory):
     expected = {}
     for spec in db.session.scalars(select(Specialite)):
-        n = sum(1 for r in _published() if any(
-            s.specialite_id == spec.id or spec in s.thematiques for s in r.services))
+        n = sum(
+            1
+            for r in _published()
+            if any(s.specialite_id == spec.id or spec in s.thematiques for s in r.services)
+        )
         if n:
             expected[spec.id] = n
     assert services.specialite_counts() == expected
@@ -85,3 +98,9 @@ def test_departement_list_puts_located_recourses_first():
 def test_name_match_treats_like_wildcards_literally(text):
     make_requis(nom="Clinique ordinaire")
     assert services.match_by_name(text) == []
+
+
+def test_specialties_are_listed_in_french_alphabetical_order():
+    labels = [s.libelle for s in services.specialites()]
+    assert labels.index("Pédiatrie") < labels.index("Psychiatrie")
+    assert labels.index("Néphrologie") < labels.index("Neurologie")

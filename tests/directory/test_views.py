@@ -13,40 +13,84 @@ def directory(app):
     """A small directory around the Hérault (34) and the Gard (30)."""
     with app.app_context():
         located = make_requis(
-            nom="CH fictif de Montpellier", departement="34", ville="Montpellier",
-            services=[make_service("dermatologie", couverture=["34", "30"], nom="Dermatologie adulte",
-                                   canaux=(("teleo", "https://teleo.exemple.invalid/d/34"),
-                                           ("mssante", "derm@ch-fictif.mssante.fr"),
-                                           ("telephone", "04 65 71 00 01")))],
+            nom="CH fictif de Montpellier",
+            departement="34",
+            ville="Montpellier",
+            services=[
+                make_service(
+                    "dermatologie",
+                    couverture=["34", "30"],
+                    nom="Dermatologie adulte",
+                    canaux=(
+                        ("teleo", "https://teleo.exemple.invalid/d/34"),
+                        ("mssante", "derm@ch-fictif.mssante.fr"),
+                        ("telephone", "04 65 71 00 01"),
+                    ),
+                )
+            ],
         )
         regional = make_requis(
-            nom="Centre régional fictif", departement="31", ville="Toulouse",
-            services=[make_service("dermatologie", couverture="region", nom="Téléderm régionale",
-                                   thematiques=("plaies-et-cicatrisation",))],
+            nom="Centre régional fictif",
+            departement="31",
+            ville="Toulouse",
+            services=[
+                make_service(
+                    "dermatologie",
+                    couverture="region",
+                    nom="Téléderm régionale",
+                    thematiques=("plaies-et-cicatrisation",),
+                )
+            ],
         )
         neighbour = make_requis(
-            nom="Clinique fictive du Gard", departement="30", ville="Nîmes",
+            nom="Clinique fictive du Gard",
+            departement="30",
+            ville="Nîmes",
             services=[make_service("cardiologie", couverture=["30", "34"], nom="Cardio")],
         )
         elsewhere = make_requis(
-            nom="Hôpital fictif de Rodez", departement="12", ville="Rodez",
+            nom="Hôpital fictif de Rodez",
+            departement="12",
+            ville="Rodez",
             services=[make_service("cardiologie", couverture=["12"], nom="Cardio Aveyron")],
         )
-        pending = make_requis(nom="Entrée en attente", statut="pending", departement="34",
-                              services=[make_service("dermatologie", couverture="region")])
-        archived = make_requis(nom="Entrée archivée", statut="archived", departement="34",
-                               services=[make_service("dermatologie", couverture="region")])
-        return {name: r.id for name, r in {
-            "located": located, "regional": regional, "neighbour": neighbour,
-            "elsewhere": elsewhere, "pending": pending, "archived": archived}.items()}
+        pending = make_requis(
+            nom="Entrée en attente",
+            statut="pending",
+            departement="34",
+            services=[make_service("dermatologie", couverture="region")],
+        )
+        archived = make_requis(
+            nom="Entrée archivée",
+            statut="archived",
+            departement="34",
+            services=[make_service("dermatologie", couverture="region")],
+        )
+        return {
+            name: r.id
+            for name, r in {
+                "located": located,
+                "regional": regional,
+                "neighbour": neighbour,
+                "elsewhere": elsewhere,
+                "pending": pending,
+                "archived": archived,
+            }.items()
+        }
 
 
 def text_of(response):
     return response.get_data(as_text=True)
 
 
-PUBLIC_PAGES = ["/", "/departements", "/departements/34/herault", "/specialites",
-                "/specialites/dermatologie", "/recherche?q=entr%C3%A9e"]
+PUBLIC_PAGES = [
+    "/",
+    "/departements",
+    "/departements/34/herault",
+    "/specialites",
+    "/specialites/dermatologie",
+    "/recherche?q=entr%C3%A9e",
+]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -65,14 +109,16 @@ def test_unpublished_requis_page_is_not_found(client, directory, key):
 def test_departement_page_includes_regional_recourses_with_a_badge(client, directory):
     page = text_of(client.get("/departements/34/herault"))
     assert "Centre régional fictif" in page
-    card = page[page.index("Centre régional fictif"):]
+    card = page[page.index("Centre régional fictif") :]
     assert "Recours régional" in card[: card.index("</article>")]
 
 
 def test_departement_page_distinguishes_recourses_located_in_it(client, directory):
     page = text_of(client.get("/departements/34/herault"))
-    cards = {m.group(1): m.group(0) for m in re.finditer(
-        r'<article.*?<a href="[^"]+">([^<]+)</a>.*?</article>', page, re.S)}
+    cards = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'<article.*?<a href="[^"]+">([^<]+)</a>.*?</article>', page, re.S)
+    }
     assert "Situé dans le département" in cards["CH fictif de Montpellier"]
     assert "Situé : Gard" in cards["Clinique fictive du Gard"]
     assert "Situé dans le département" not in cards["Centre régional fictif"]
@@ -101,9 +147,11 @@ def test_specialty_page_groups_by_departement_and_includes_thematiques(client, d
 
 def test_home_counts_recourses_accepting_each_departement(client, directory):
     page = text_of(client.get("/"))
+
     def count_for(name):
         match = re.search(re.escape(name) + r'</a>\s*<span class="count">(\d+) recours', page)
         return int(match.group(1))
+
     assert count_for("Hérault (34)") == 3  # located, neighbour, regional
     assert count_for("Gard (30)") == 3
     assert count_for("Aveyron (12)") == 2  # elsewhere + regional
@@ -132,8 +180,11 @@ def test_requis_page_says_when_it_was_verified(client, app, directory):
     from datetime import UTC, datetime
 
     from ato.directory.models import Requis
+
     with app.app_context():
-        db.session.get(Requis, directory["located"]).verified_at = datetime(2026, 3, 14, 10, tzinfo=UTC)
+        db.session.get(Requis, directory["located"]).verified_at = datetime(
+            2026, 3, 14, 10, tzinfo=UTC
+        )
         db.session.commit()
     page = text_of(client.get(f"/requis/{directory['located']}/ch-fictif-de-montpellier"))
     assert "vérifiées le 14 mars 2026" in page
@@ -143,7 +194,9 @@ def test_requis_page_says_when_it_was_verified(client, app, directory):
 def test_requis_page_redirects_to_its_canonical_slug(client, directory, suffix):
     response = client.get(f"/requis/{directory['located']}{suffix}")
     assert response.status_code == 301
-    assert response.headers["Location"].endswith(f"/requis/{directory['located']}/ch-fictif-de-montpellier")
+    assert response.headers["Location"].endswith(
+        f"/requis/{directory['located']}/ch-fictif-de-montpellier"
+    )
 
 
 @pytest.mark.parametrize("suffix", ["", "/herult"])
@@ -154,8 +207,16 @@ def test_departement_page_redirects_to_its_canonical_slug(client, directory, suf
 
 
 @pytest.mark.parametrize(
-    "path", ["/requis/999999", "/requis/999999/x", "/requis/abc", "/departements/75",
-             "/departements/75/paris", "/specialites/inconnue", "/specialites/<script>"]
+    "path",
+    [
+        "/requis/999999",
+        "/requis/999999/x",
+        "/requis/abc",
+        "/departements/75",
+        "/departements/75/paris",
+        "/specialites/inconnue",
+        "/specialites/<script>",
+    ],
 )
 def test_unknown_ids_and_slugs_are_not_found(client, directory, path):
     response = client.get(path)
@@ -200,16 +261,36 @@ def _grow(app, count, offset):
     with app.app_context():
         for i in range(count):
             make_requis(
-                nom=f"Recours {offset + i}", departement="34", commit=False,
-                services=[make_service("dermatologie", couverture=["34"], thematiques=("plaies-et-cicatrisation",),
-                                       canaux=(("teleo", "https://t.exemple.invalid"), ("mssante", "a@b.mssante.fr"))),
-                          make_service("cardiologie", couverture="region")])
+                nom=f"Recours {offset + i}",
+                departement="34",
+                commit=False,
+                services=[
+                    make_service(
+                        "dermatologie",
+                        couverture=["34"],
+                        thematiques=("plaies-et-cicatrisation",),
+                        canaux=(
+                            ("teleo", "https://t.exemple.invalid"),
+                            ("mssante", "a@b.mssante.fr"),
+                        ),
+                    ),
+                    make_service("cardiologie", couverture="region"),
+                ],
+            )
         db.session.commit()
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/departements", "/departements/34/herault", "/specialites",
-             "/specialites/dermatologie", "/specialites/plaies-et-cicatrisation", "/recherche?q=recours"]
+    "path",
+    [
+        "/",
+        "/departements",
+        "/departements/34/herault",
+        "/specialites",
+        "/specialites/dermatologie",
+        "/specialites/plaies-et-cicatrisation",
+        "/recherche?q=recours",
+    ],
 )
 def test_list_pages_run_a_constant_number_of_queries(app, client, count_queries, path):
     _grow(app, 3, 0)

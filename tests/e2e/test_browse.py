@@ -19,10 +19,17 @@ ACCESS_URL = "https://teleo.exemple.invalid/demande/dermato-montpellier"
 def entries(app):
     with app.app_context():
         requis = make_requis(
-            nom="CH fictif de Montpellier", departement="34", ville="Montpellier",
-            services=[make_service("dermatologie", couverture=["34"], nom="Télédermatologie",
-                                   canaux=(("teleo", ACCESS_URL),
-                                           ("mssante", "dermato@ch-fictif.mssante.fr")))],
+            nom="CH fictif de Montpellier",
+            departement="34",
+            ville="Montpellier",
+            services=[
+                make_service(
+                    "dermatologie",
+                    couverture=["34"],
+                    nom="Télédermatologie",
+                    canaux=(("teleo", ACCESS_URL), ("mssante", "dermato@ch-fictif.mssante.fr")),
+                )
+            ],
         )
         return {"requis": requis.id}
 
@@ -67,8 +74,16 @@ def test_search_box_on_the_home_page_finds_by_name(browser, live_server, entries
     assert browser.find_element(By.LINK_TEXT, "CH fictif de Montpellier")
 
 
-@pytest.mark.parametrize("path", ["/", "/departements/34/herault", "/specialites/dermatologie",
-                                  "/specialites", "/accessibilite"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/departements/34/herault",
+        "/specialites/dermatologie",
+        "/specialites",
+        "/accessibilite",
+    ],
+)
 def test_gunicorn_with_two_workers_serves_the_same_pages(client, live_server, entries, path):
     assert len(worker_pids(live_server["pid"])) == 2
     expected = client.get(path)
