@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 from ato import config as config_module
 from ato import database, web
 from ato.extensions import csrf, db, limiter, migrate
+from ato.search import sync as search_sync
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    search_sync.init_app(app)
     web.init_app(app)
     register_cli(app)
     return app
@@ -57,7 +59,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from ato.directory.cli import seed_cli
+    from ato.search.cli import search_cli
 
     group = AppGroup("ato", help="Commandes d'exploitation d'ATO.")
     group.add_command(seed_cli)
+    group.add_command(search_cli)
     app.cli.add_command(group)

@@ -50,6 +50,11 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": ato_env == "production",
         "WTF_CSRF_TIME_LIMIT": None,
+        "ATO_SEARCH_INDEX_PATH": env.get(
+            "ATO_SEARCH_INDEX_PATH", str(Path(instance_path) / "search")
+        ),
+        "ATO_SEARCH_LOCK_TIMEOUT": float(env.get("ATO_SEARCH_LOCK_TIMEOUT", "10")),
+        "ATO_SEARCH_TIME_BUDGET": float(env.get("ATO_SEARCH_TIME_BUDGET", "0.5")),
         "RATELIMIT_STORAGE_URI": env.get("ATO_RATELIMIT_STORAGE_URI", "memory://"),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TEMPLATES_AUTO_RELOAD": ato_env == "development",

@@ -10,6 +10,7 @@ Reference data is loaded once; every test starts with an empty directory.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from sqlalchemy.engine import make_url
 from ato import create_app
 from ato.directory import seeding
 from ato.extensions import db
+from ato.search.query import forget_vocabulary
 
 REFERENCE_TABLES = {"departement", "specialite", "outil", "alembic_version"}
 TEST_SECRET = "test-secret-key-for-the-suite-only-0123456789"  # noqa: S105
@@ -89,6 +91,15 @@ def _clean_directory(request: pytest.FixtureRequest) -> Iterator[None]:
             if table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())
         db.session.commit()
+    reset_search_index(application)
+
+
+def reset_search_index(application: Flask) -> None:
+    """Forget the index: the next search rebuilds it from the (emptied) database."""
+    application.extensions["ato_search_index"].close()
+    shutil.rmtree(application.config["ATO_SEARCH_INDEX_PATH"], ignore_errors=True)
+    application.extensions["ato_search_state"]["ready"] = False
+    forget_vocabulary()
 
 
 @pytest.fixture

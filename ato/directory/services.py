@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from flask import g, has_request_context
 from sqlalchemy import Select, distinct, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
@@ -68,12 +69,28 @@ def sort_key(text: str) -> str:
 # --- reference data -----------------------------------------------------------------------
 
 
+def _per_request(key: str, loader):  # noqa: ANN001, ANN202
+    """Reference lists are read at most once per request (they change with a deployment)."""
+    if not has_request_context():
+        return loader()
+    cache = g.setdefault("ato_reference", {})
+    if key not in cache:
+        cache[key] = loader()
+    return cache[key]
+
+
 def departements() -> Sequence[Departement]:
-    return db.session.scalars(select(Departement).order_by(Departement.code)).all()
+    return _per_request(
+        "departements",
+        lambda: db.session.scalars(select(Departement).order_by(Departement.code)).all(),
+    )
 
 
 def specialites() -> list[Specialite]:
-    return sorted(db.session.scalars(select(Specialite)), key=lambda s: sort_key(s.libelle))
+    return _per_request(
+        "specialites",
+        lambda: sorted(db.session.scalars(select(Specialite)), key=lambda s: sort_key(s.libelle)),
+    )
 
 
 def get_specialite_by_slug(slug: str) -> Specialite | None:

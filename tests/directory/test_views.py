@@ -294,6 +294,7 @@ def _grow(app, count, offset):
 )
 def test_list_pages_run_a_constant_number_of_queries(app, client, count_queries, path):
     _grow(app, 3, 0)
+    client.get(path)  # warm up: the first search of a process builds the index
     with count_queries() as small:
         assert client.get(path).status_code == 200
     _grow(app, 30, 100)

@@ -1,0 +1,41 @@
+"""``flask ato search …``: rebuild, check and catch up the full-text index."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask.cli import AppGroup
+
+from ato.search import sync
+
+search_cli = AppGroup("search", help="Index de recherche plein texte.")
+
+
+@search_cli.command("rebuild")
+@click.option("--procs", default=1, show_default=True, help="Processus d'indexation.")
+def rebuild(procs: int) -> None:
+    """Construire un index neuf depuis la base et le substituer atomiquement."""
+    started = time.perf_counter()
+    count = sync.rebuild(procs=procs)
+    click.echo(f"index reconstruit : {count} service(s) en {time.perf_counter() - started:.1f} s")
+
+
+@search_cli.command("check")
+def check() -> None:
+    """Comparer l'index et la base ; code de sortie 1 s'ils diffèrent."""
+    differences = sync.check()
+    pending = sync.pending_count()
+    for name, ids in differences.items():
+        click.echo(f"{name} : {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))}…)" if ids else ""))
+    click.echo(f"changements en attente : {pending}")
+    if any(differences.values()):
+        sys.exit(1)
+    click.echo("index conforme à la base")
+
+
+@search_cli.command("catchup")
+def catchup() -> None:
+    """Appliquer à l'index les changements en attente."""
+    click.echo(f"{sync.catch_up()} fiche(s) réindexée(s)")

@@ -1,0 +1,203 @@
+"""The Whoosh index: derived data, always rebuildable from the database.
+
+Layout (in the instance folder)::
+
+    search/current -> gen-<timestamp>   symlink swapped atomically by a rebuild
+    search/gen-<timestamp>/             one complete Whoosh index
+    search/.rebuild.lock                so that only one process rebuilds at a time
+
+Each process (gunicorn worker) keeps one searcher per thread and reopens it —
+never ``refresh()``, which keeps stale segments in whoosh-reloaded 2.7.5 — as
+soon as the index has a newer generation or the symlink points elsewhere. The
+per-document facet data are loaded from a column once per generation.
+
+Writers wait for the lock up to ``lock_timeout`` seconds (a plain writer fails
+at once under contention; ``AsyncWriter`` silently drops its update when the
+process dies). A failed write leaves the change pending in the database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from whoosh import columns, fields, index
+from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
+
+from ato.search.analysis import FoldFilter, french_analyzer
+from ato.search.documents import Facets
+
+log = logging.getLogger(__name__)
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing, corrupt or locked; the caller falls back to SQL."""
+
+
+def make_schema() -> fields.Schema:
+    analyzer = french_analyzer()
+    from whoosh.analysis import RegexTokenizer, StopFilter
+
+    from ato.search.analysis import STOP_WORDS
+
+    vocabulary = RegexTokenizer(r"\w+") | FoldFilter() | StopFilter(stoplist=STOP_WORDS, minsize=3)
+    return fields.Schema(
+        id=fields.ID(unique=True, stored=True),
+        requis=fields.ID,
+        specs=fields.KEYWORD,
+        nom=fields.TEXT(analyzer=analyzer, field_boost=2.0),
+        spec=fields.TEXT(analyzer=analyzer, field_boost=3.0),
+        texte=fields.TEXT(analyzer=analyzer),
+        mots=fields.TEXT(analyzer=vocabulary, phrase=False),
+        facets=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
+    )
+
+
+@dataclass
+class FacetTable:
+    """Facet data of every live document of one index generation, by docnum."""
+
+    rows: dict[int, Facets]
+
+    @classmethod
+    def load(cls, searcher: Searcher) -> FacetTable:
+        reader = searcher.reader()
+        column = reader.column_reader("facets")
+        return cls({n: Facets(*column[n]) for n in reader.all_doc_ids()})
+
+
+@dataclass
+class _Open:
+    target: str
+    index: index.Index
+    searcher: Searcher
+    facets: FacetTable
+
+
+class SearchIndex:
+    """One index folder, shared by every process of the application."""
+
+    def __init__(self, root: str, lock_timeout: float = 10.0) -> None:
+        self.root = root
+        self.link = os.path.join(root, "current")
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return os.path.exists(self.link) and index.exists_in(self.link)
+
+    @contextmanager
+    def searcher(self) -> Iterator[tuple[Searcher, FacetTable]]:
+        """A searcher on the latest committed generation, with its facet table."""
+        opened = self._current()
+        yield opened.searcher, opened.facets
+
+    def _current(self) -> _Open:
+        try:
+            target = os.path.realpath(self.link, strict=True)
+        except OSError as exc:
+            self.close()
+            raise IndexUnavailable(f"pas d'index dans {self.root}") from exc
+        opened: _Open | None = getattr(self._local, "opened", None)
+        try:
+            if opened is None or opened.target != target:
+                self.close()
+                ix = index.open_dir(target)
+                searcher = ix.searcher()
+                opened = _Open(target, ix, searcher, FacetTable.load(searcher))
+                self._local.opened = opened
+            elif not opened.searcher.up_to_date():
+                # Reopen rather than refresh(): refresh() may keep stale segments.
+                old = opened.searcher
+                opened.searcher = opened.index.searcher()
+                opened.facets = FacetTable.load(opened.searcher)
+                old.close()
+        except (OSError, index.IndexError, EOFError, ValueError) as exc:
+            self.close()
+            raise IndexUnavailable(f"index illisible : {exc!r}") from exc
+        return opened
+
+    def close(self) -> None:
+        opened = getattr(self._local, "opened", None)
+        if opened is not None:
+            opened.searcher.close()
+            self._local.opened = None
+
+    def doc_count(self) -> int:
+        with self.searcher() as (searcher, _):
+            return searcher.doc_count()
+
+    def digests(self) -> dict[int, str]:
+        with self.searcher() as (_, facets):
+            return {f.service_id: f.digest for f in facets.rows.values()}
+
+    # --- writing --------------------------------------------------------------------------
+
+    def apply(self, requis_ids: Iterable[int], documents: Iterable[dict]) -> None:
+        """Replace the documents of ``requis_ids`` by ``documents`` in one commit."""
+        try:
+            ix = index.open_dir(os.path.realpath(self.link, strict=True))
+        except (OSError, index.EmptyIndexError) as exc:
+            raise IndexUnavailable(str(exc)) from exc
+        writer = SegmentWriter(ix, timeout=self.lock_timeout, delay=0.05)
+        try:
+            for requis_id in requis_ids:
+                writer.delete_by_term("requis", str(requis_id))
+            for document in documents:
+                writer.add_document(**document)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def rebuild(self, documents: Iterable[dict], procs: int = 1) -> str:
+        """Build a complete new generation beside the live one, then swap it in atomically."""
+        os.makedirs(self.root, exist_ok=True)
+        name = f"gen-{time.time_ns()}"
+        target = os.path.join(self.root, name)
+        os.makedirs(target)
+        ix = index.create_in(target, make_schema())
+        writer = ix.writer(procs=procs, limitmb=256, multisegment=procs > 1)
+        try:
+            for document in documents:
+                writer.add_document(**document)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        writer.commit(optimize=procs > 1)
+        temporary = os.path.join(self.root, f".current-{name}")
+        os.symlink(name, temporary)
+        os.replace(temporary, self.link)
+        self._remove_old_generations(keep={name})
+        return target
+
+    def _remove_old_generations(self, keep: set[str]) -> None:
+        """Keep the new generation and the previous one (still open in other workers)."""
+        generations = sorted(
+            (e for e in os.listdir(self.root) if e.startswith("gen-") and e not in keep),
+            reverse=True,
+        )
+        for old in generations[1:]:
+            shutil.rmtree(os.path.join(self.root, old), ignore_errors=True)
+
+    @contextmanager
+    def rebuild_lock(self) -> Iterator[None]:
+        """Serialise rebuilds across processes."""
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, ".rebuild.lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

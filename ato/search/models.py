@@ -1,0 +1,49 @@
+"""What the search keeps in the database: the change log that feeds the index, and
+the queries that found nothing (unmet demand)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ato.directory.models import UTCDateTime, utcnow
+from ato.extensions import db
+
+
+class SearchChange(db.Model):  # type: ignore[name-defined]
+    """A requis whose index documents must follow a committed change.
+
+    Written in the same transaction as the change, so that no committed change
+    can be missed by the index: the row stays unapplied until the index holds
+    it, and a catch-up applies whatever a crashed or locked-out worker left.
+    Applied rows are kept a while so that a rebuild can replay the changes
+    committed while it was reading the database.
+    """
+
+    __tablename__ = "search_change"
+    __table_args__ = (Index("ix_search_change_pending", "applied_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the row must outlive a deleted requis (its documents go too).
+    requis_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SearchMiss(db.Model):  # type: ignore[name-defined]
+    """A normalised query (text + filters) that found no recourse, and how often.
+
+    No personal data: no IP, no session, only the normalised words and filters.
+    """
+
+    __tablename__ = "search_miss"
+    __table_args__ = (UniqueConstraint("terms", "filters", name="uq_search_miss_query"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terms: Mapped[str] = mapped_column(String(200))
+    filters: Mapped[str] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
