@@ -25,6 +25,7 @@ db: install
 seed: db
 	$(FLASK) ato seed reference
 	$(FLASK) ato seed examples
+	$(FLASK) ato search rebuild
 
 run: seed
 	@echo "ATO est servi sur http://$(HOST):$(PORT)/"

@@ -114,8 +114,8 @@ def runner(app: Flask):
 
 @pytest.fixture
 def app_ctx(app: Flask) -> Iterator[None]:
-    """An application context for tests that call services directly."""
-    with app.app_context():
+    """A (GET) request context for tests that call services directly, as a view would."""
+    with app.test_request_context():
         yield
         db.session.rollback()
 

@@ -22,6 +22,7 @@ from ato.directory.models import (
 from ato.extensions import db
 
 _sequence = itertools.count(1)
+_batch_open = False  # rows flushed by make_requis(commit=False), not committed yet
 
 
 def valid_finess(departement: str = "31") -> str:
@@ -83,6 +84,10 @@ def make_requis(
     commit: bool = True,
     **fields: Any,
 ) -> Requis:
+    global _batch_open
+    if not _batch_open:
+        # Like a new request: do not write from a read snapshot another writer outdated.
+        db.session.rollback()
     nature_enum = NatureRequis(nature)
     values: dict[str, Any] = {
         "nom": f"Établissement de test {next(_sequence)}",
@@ -107,4 +112,5 @@ def make_requis(
         db.session.commit()
     else:
         db.session.flush()
+    _batch_open = not commit
     return requis

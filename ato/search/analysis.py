@@ -30,7 +30,29 @@ def words(text: str) -> list[str]:
     return WORD.findall(fold(text))
 
 
-STOP_WORDS = frozenset(fold(w) for w in stopwords_for_language("fr")) | {"l", "d", "s", "n", "j"}
+STOP_WORDS = frozenset(fold(w) for w in stopwords_for_language("fr")) | {
+    "l",
+    "d",
+    "s",
+    "n",
+    "j",
+    "qu",
+    "les",
+    "du",
+    "des",
+    "aux",
+    "un",
+    "une",
+    "et",
+    "ou",
+    "pour",
+    "par",
+    "sur",
+    "avec",
+    "en",
+    "dans",
+    "chez",
+}
 _stem = lru_cache(maxsize=50_000)(stemmer_for_language("fr"))
 
 

@@ -70,6 +70,8 @@ class FacetTable:
     @classmethod
     def load(cls, searcher: Searcher) -> FacetTable:
         reader = searcher.reader()
+        if reader.doc_count_all() == 0:
+            return cls({})  # an empty index has no column to read
         column = reader.column_reader("facets")
         return cls({n: Facets(*column[n]) for n in reader.all_doc_ids()})
 
@@ -94,7 +96,15 @@ class SearchIndex:
     # --- reading --------------------------------------------------------------------------
 
     def exists(self) -> bool:
-        return os.path.exists(self.link) and index.exists_in(self.link)
+        """Whether a readable index is in place (a damaged one counts as missing)."""
+        if not os.path.exists(self.link):
+            return False
+        readable = False
+        try:
+            readable = index.exists_in(self.link)
+        except Exception:  # noqa: BLE001, S110 - damaged TOC: rebuilt by the caller
+            readable = False
+        return readable
 
     @contextmanager
     def searcher(self) -> Iterator[tuple[Searcher, FacetTable]]:
@@ -109,6 +119,7 @@ class SearchIndex:
             self.close()
             raise IndexUnavailable(f"pas d'index dans {self.root}") from exc
         opened: _Open | None = getattr(self._local, "opened", None)
+        failure = None
         try:
             if opened is None or opened.target != target:
                 self.close()
@@ -123,8 +134,13 @@ class SearchIndex:
                 opened.facets = FacetTable.load(opened.searcher)
                 old.close()
         except (OSError, index.IndexError, EOFError, ValueError) as exc:
+            failure = f"index illisible : {exc!r}"
+        if failure is not None:
+            # Raised outside the except block: keep no reference to Whoosh's frames
+            # (they hold the unreadable files open).
             self.close()
-            raise IndexUnavailable(f"index illisible : {exc!r}") from exc
+            raise IndexUnavailable(failure)
+        assert opened is not None
         return opened
 
     def close(self) -> None:

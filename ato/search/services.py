@@ -134,9 +134,13 @@ def search(params: SearchParams, force_index: bool = False) -> SearchResults:
         )
     if parsed.has_text or force_index:
         try:
-            result = _search_index(params, parsed, filters)
+            try:
+                result = _search_index(params, parsed, filters)
+            except IndexUnavailable:
+                sync.mark_unready()  # deleted or damaged since the last search: rebuild once
+                result = _search_index(params, parsed, filters)
         except IndexUnavailable as exc:
-            log.error("Recherche servie par SQL, index indisponible : %s", exc)
+            log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
             result = _search_sql(params, filters, parsed, fallback=True)
     else:
         result = _search_sql(params, filters, parsed)

@@ -191,8 +191,27 @@ def ensure_ready(force_check: bool = False) -> None:
     now = time.monotonic()
     if state["ready"] and not force_check:
         if pending_count():  # one indexed COUNT: cheap, and no change waits for a timer
-            catch_up()
+            try:
+                catch_up()
+            except Exception:  # a locked index: the next search tries again
+                log.exception("Rattrapage de l'index impossible pour l'instant")
         return
+    try:
+        _make_ready()
+    except IndexUnavailable:
+        raise
+    except Exception as exc:  # disk full, permissions…: search falls back to SQL
+        raise IndexUnavailable(f"index impossible à construire : {exc!r}") from exc
+    state.update(ready=True, last_catch_up=now)
+
+
+def mark_unready() -> None:
+    """Make the next search check (and if need be rebuild) the index."""
+    current_app.extensions["ato_search_state"]["ready"] = False
+    get_index().close()
+
+
+def _make_ready() -> None:
     search_index = get_index()
     if not search_index.exists():
         log.warning("Pas d'index de recherche dans %s : construction", search_index.root)
@@ -202,7 +221,7 @@ def ensure_ready(force_check: bool = False) -> None:
             catch_up()
             actual = search_index.doc_count()
         except IndexUnavailable as exc:
-            log.warning("Index de recherche illisible (%s) : reconstruction", exc)
+            log.warning("Index de recherche illisible (%s) : reconstruction", str(exc))
             actual = None
         with db.engine.connect() as conn:
             expected = published_service_count(conn)
@@ -215,7 +234,6 @@ def ensure_ready(force_check: bool = False) -> None:
                     expected,
                 )
             rebuild()
-    state.update(ready=True, last_catch_up=now)
 
 
 def check() -> dict[str, list[int]]:

@@ -1,0 +1,414 @@
+"""Search behaviour against a real Whoosh index and the database."""
+
+import gc
+import multiprocessing
+import os
+import random
+import shutil
+import threading
+import warnings
+
+import pytest
+from sqlalchemy import func, select
+from whoosh.writing import SegmentWriter
+
+from ato import create_app
+from ato.directory.models import Requis, Statut
+from ato.extensions import db
+from ato.search import sync
+from ato.search.index import SearchIndex
+from ato.search.models import SearchChange, SearchMiss
+from ato.search.services import Filters, SearchParams, search, sql_facet_counts
+from tests.factories import make_requis, make_service
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+def names(results):
+    return {s.requis.nom for s in results.services}
+
+
+@pytest.fixture
+def corpus():
+    make_requis(
+        nom="CHU fictif de Toulouse",
+        departement="31",
+        services=[
+            make_service(
+                "pediatrie",
+                couverture=["31"],
+                nom="Service de pédiatrie",
+                description="Avis sur les enfants atteints de maladies chroniques.",
+            ),
+            make_service(
+                "dermatologie",
+                couverture=["31", "32"],
+                nom="Télédermatologie",
+                thematiques=("plaies-et-cicatrisation",),
+                description="Lésions cutanées, ulcères de jambe et plaies chroniques.",
+            ),
+        ],
+    )
+    make_requis(
+        nom="CH fictif de Béziers",
+        departement="34",
+        ville="Béziers",
+        services=[
+            make_service(
+                "cardiologie",
+                couverture="region",
+                nom="Cardiologie",
+                description="Lecture d'électrocardiogrammes et insuffisance cardiaque.",
+                canaux=(("omnidoc", "https://omnidoc.exemple.invalid/b"),),
+            )
+        ],
+    )
+    make_requis(
+        nom="Équipe fictive de Montpellier",
+        departement="34",
+        ville="Montpellier",
+        services=[
+            make_service(
+                "geriatrie",
+                couverture=["34"],
+                nom="Équipe mobile",
+                thematiques=("soins-palliatifs",),
+                description="Accompagnement de fin de vie en EHPAD.",
+            )
+        ],
+    )
+    make_requis(
+        nom="Dr Exemple pédopsychiatre",
+        nature="liberal",
+        departement="66",
+        ville="Perpignan",
+        services=[
+            make_service(
+                "pedopsychiatrie",
+                couverture=["66"],
+                nom="Pédopsychiatrie libérale",
+                description="Troubles du neurodéveloppement.",
+            )
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("pediatrie", "CHU fictif de Toulouse"),
+        ("PÉDIATRIE", "CHU fictif de Toulouse"),
+        ("ulcere", "CHU fictif de Toulouse"),
+        ("plaies chroniques", "CHU fictif de Toulouse"),
+        ("dermato", "CHU fictif de Toulouse"),
+        ("cardio", "CH fictif de Béziers"),
+        ("electrocardiogramme", "CH fictif de Béziers"),
+        ("pedopsy", "Dr Exemple pédopsychiatre"),
+        ("geriatrie", "Équipe fictive de Montpellier"),
+        ("fin de vie", "Équipe fictive de Montpellier"),
+        ("ehpad", "Équipe fictive de Montpellier"),
+        ("cardiol", "CH fictif de Béziers"),
+        ("pedop", "Dr Exemple pédopsychiatre"),
+        ("neurodevelop", "Dr Exemple pédopsychiatre"),
+    ],
+)
+def test_words_reach_the_right_recourse(corpus, q, expected):
+    results = search(SearchParams(q=q))
+    assert results.engine == "index"
+    assert expected in names(results)
+
+
+def test_words_must_all_match(corpus):
+    assert names(search(SearchParams(q="cardio pediatrie"))) == set()
+
+
+def test_place_word_filters_on_departements_accepting_requests(corpus):
+    results = search(SearchParams(q="dermato gers"))
+    assert results.departement == "32"
+    assert names(results) == {"CHU fictif de Toulouse"}
+    assert search(SearchParams(q="dermato aude")).total == 0
+
+
+def test_regional_recourses_answer_every_departement(corpus):
+    assert names(search(SearchParams(q="cardio lozere"))) == {"CH fictif de Béziers"}
+    located = search(SearchParams(q="cardio lozere", situe=True))
+    assert located.total == 0
+
+
+def test_typo_gets_a_suggestion_not_silent_results(corpus):
+    results = search(SearchParams(q="cardiolgie"))
+    assert results.total == 0
+    assert results.suggestion == "cardiologie"
+    assert search(SearchParams(q=results.suggestion)).total == 1
+
+
+def test_no_silent_fuzzy_match(corpus):
+    assert search(SearchParams(q="dental")).total == 0
+
+
+def test_filter_that_matches_nothing_reports_zero_not_the_unfiltered_total(corpus):
+    # Regression: Whoosh's search(q, filter=F) reports the unfiltered total when F is empty.
+    results = search(SearchParams(q="cardio", type="dispositif"))
+    assert results.total == 0 and results.services == []
+
+
+def test_unpublished_entry_disappears_from_results_at_once(app, corpus):
+    assert "CH fictif de Béziers" in names(search(SearchParams(q="cardio")))
+    db.session.rollback()  # a new request
+    requis = db.session.scalar(select(Requis).where(Requis.nom == "CH fictif de Béziers"))
+    requis.statut = Statut.ARCHIVED
+    db.session.commit()
+    assert search(SearchParams(q="cardio")).total == 0
+    assert sync.check() == {"manquants": [], "en_trop": [], "differents": []}
+
+
+def test_published_entry_is_searchable_at_once(corpus):
+    search(SearchParams(q="cardio"))  # the index exists
+    make_requis(nom="Nouvelle clinique fictive", services=[make_service("rhumatologie")])
+    assert names(search(SearchParams(q="rhumato"))) == {"Nouvelle clinique fictive"}
+
+
+def test_rebuild_gives_the_same_results_as_incremental_updates(corpus):
+    queries = ["cardio", "pediatrie", "plaie", "fin de vie", "toulouse", "pedopsy lozere"]
+    sync.ensure_ready()  # the index exists before the writers start
+    make_requis(
+        nom="Ajout fictif",
+        departement="12",
+        ville="Rodez",
+        services=[make_service("cardiologie", couverture=["12"])],
+    )
+    incremental = {
+        q: (search(SearchParams(q=q)).total, names(search(SearchParams(q=q)))) for q in queries
+    }
+    sync.rebuild()
+    rebuilt = {
+        q: (search(SearchParams(q=q)).total, names(search(SearchParams(q=q)))) for q in queries
+    }
+    assert incremental == rebuilt
+
+
+def test_a_failed_index_write_is_caught_up_later(app, corpus, monkeypatch):
+    search(SearchParams(q="cardio"))
+
+    def broken(*args, **kwargs):
+        raise OSError("disque plein")
+
+    monkeypatch.setattr(SearchIndex, "apply", broken)
+    make_requis(nom="Clinique fictive en attente", services=[make_service("rhumatologie")])
+    assert sync.pending_count() == 1
+    monkeypatch.undo()
+    assert names(search(SearchParams(q="rhumato"))) == {"Clinique fictive en attente"}
+    assert sync.pending_count() == 0
+
+
+def test_a_writer_waits_for_the_lock_instead_of_failing(app, corpus):
+    search(SearchParams(q="cardio"))
+    index = sync.get_index()
+    from whoosh import index as windex
+
+    holder = SegmentWriter(windex.open_dir(os.path.realpath(index.link)))
+    released = threading.Timer(0.5, holder.cancel)
+    released.start()
+    make_requis(nom="Clinique fictive patiente", services=[make_service("rhumatologie")])
+    released.join()
+    assert sync.pending_count() == 0
+    assert names(search(SearchParams(q="rhumato"))) == {"Clinique fictive patiente"}
+
+
+def test_reopened_searcher_sees_a_commit_from_another_process_view(app, corpus):
+    # Regression: Searcher.refresh() in whoosh-reloaded 2.7.5 may keep stale segments.
+    assert search(SearchParams(q="cardio")).total == 1
+    other = SearchIndex(app.config["ATO_SEARCH_INDEX_PATH"])  # another worker's handle
+    requis = db.session.scalar(select(Requis).where(Requis.nom == "CH fictif de Béziers"))
+    from ato.search.documents import load_documents
+
+    with db.engine.connect() as conn:
+        docs = list(load_documents(conn, [requis.id]))
+    other.apply([requis.id], [])  # removed by the other handle
+    assert search(SearchParams(q="cardio")).total == 0
+    other.apply([requis.id], docs)
+    assert search(SearchParams(q="cardio")).total == 1
+
+
+def test_deleted_index_directory_is_survived(app, corpus):
+    assert search(SearchParams(q="cardio")).total == 1
+    shutil.rmtree(app.config["ATO_SEARCH_INDEX_PATH"])
+    results = search(SearchParams(q="cardio"))
+    assert results.total == 1 and results.engine == "index"
+
+
+def test_corrupt_index_is_rebuilt(app, corpus):
+    search(SearchParams(q="cardio"))
+    sync.mark_unready()
+    target = os.path.realpath(os.path.join(app.config["ATO_SEARCH_INDEX_PATH"], "current"))
+    for name in os.listdir(target):
+        with open(os.path.join(target, name), "wb") as handle:
+            handle.write(b"garbage")
+    with warnings.catch_warnings():
+        # Whoosh leaves the unreadable file open on its error path; collect it here.
+        warnings.simplefilter("ignore", ResourceWarning)
+        assert search(SearchParams(q="cardio")).total == 1
+        gc.collect()
+
+
+def test_stale_index_is_rebuilt_at_start(app, corpus):
+    search(SearchParams(q="cardio"))
+    sync.get_index().apply([r for r in db.session.scalars(select(Requis.id))], [])
+    sync.mark_unready()  # a new worker starts
+    assert search(SearchParams(q="cardio")).total == 1
+
+
+def test_unusable_index_falls_back_to_sql_and_logs(app, corpus, caplog, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    index = sync.get_index()
+    old_root, old_link = index.root, index.link
+    sync.mark_unready()
+    index.root, index.link = str(blocker / "search"), str(blocker / "search" / "current")
+    try:
+        results = search(SearchParams(q="insuffisance"))
+    finally:
+        index.root, index.link = old_root, old_link
+        sync.mark_unready()
+    assert results.engine == "sql-secours"
+    assert names(results) == {"CH fictif de Béziers"}
+    assert "index indisponible" in caplog.text
+
+
+def test_index_holds_nothing_private(app, corpus):
+    make_requis(
+        nom="Privé fictif",
+        contact_email="secret.contact@exemple.invalid",
+        services=[make_service("rhumatologie")],
+    )
+    search(SearchParams(q="rhumato"))
+    with sync.get_index().searcher() as (searcher, _):
+        stored = {name for name, field in searcher.schema.items() if field.stored}
+        assert stored == {"id"}
+        assert ("mots", "secret") not in searcher.reader()
+    pending = make_requis(
+        nom="Fiche fictive en attente", statut="pending", services=[make_service("rhumatologie")]
+    )
+    assert pending.id
+    assert names(search(SearchParams(q="attente"))) == set()
+
+
+def _random_filters(rng, codes):
+    return Filters(
+        departement=rng.choice([None, *codes]),
+        situe=rng.random() < 0.3,
+        specialite=rng.choice([None, "dermatologie", "cardiologie", "avc", "geriatrie"]),
+        type=rng.choice([None, "etablissement", "liberal", "dispositif"]),
+        outil=rng.choice([None, "teleo", "mssante", "omnidoc"]),
+    )
+
+
+def test_facet_counts_equal_sql_counts_for_random_filters():
+    rng = random.Random(7)
+    codes = ["09", "11", "12", "30", "31", "34", "48", "66"]
+    for i in range(30):
+        nature = rng.choice(["etablissement", "liberal", "dispositif"])
+        make_requis(
+            nom=f"Fictif {i}",
+            nature=nature,
+            departement=rng.choice(codes),
+            commit=False,
+            statut=rng.choice(["published", "published", "published", "archived"]),
+            services=[
+                make_service(
+                    rng.choice(["dermatologie", "cardiologie", "geriatrie"]),
+                    couverture="region"
+                    if rng.random() < 0.2
+                    else rng.sample(codes, rng.randint(1, 3)),
+                    thematiques=tuple(rng.sample(["avc", "soins-palliatifs"], rng.randint(0, 1))),
+                    canaux=tuple(
+                        rng.sample(
+                            [
+                                ("teleo", "https://t.exemple.invalid"),
+                                ("mssante", "a@b.mssante.fr"),
+                                ("omnidoc", "https://o.exemple.invalid"),
+                            ],
+                            rng.randint(1, 2),
+                        )
+                    ),
+                )
+                for _ in range(rng.randint(1, 2))
+            ],
+        )
+    db.session.commit()
+    for _ in range(25):
+        f = _random_filters(rng, codes)
+        params = SearchParams(
+            departement=f.departement,
+            situe=f.situe,
+            specialite=f.specialite,
+            type=f.type,
+            outil=f.outil,
+        )
+        from_index = search(params, force_index=True)
+        from_sql = search(params)
+        assert from_sql.engine == "sql" and from_index.engine == "index"
+        assert from_index.total == from_sql.total, f
+        for dimension in ("departement", "specialite", "type", "outil"):
+            index_counts = {k: v for k, v in from_index.counts[dimension].items() if v}
+            sql_counts = {k: v for k, v in from_sql.counts[dimension].items() if v}
+            assert index_counts == sql_counts, (f, dimension)
+        assert sql_facet_counts(f)  # the reference itself answers
+
+
+def test_zero_result_queries_are_counted_without_personal_data(client, corpus):
+    for _ in range(3):
+        assert (
+            client.get("/recherche?q=Neurochirurgie+pédiatrique&departement=48").status_code == 200
+        )
+    db.session.rollback()
+    miss = db.session.scalars(select(SearchMiss)).one()
+    assert miss.count == 3
+    assert miss.terms == "neurochirurgie pediatrie"  # synonyms grouped under their specialty
+    assert miss.filters == "departement=48"
+    assert {c.name for c in SearchMiss.__table__.columns} == {
+        "id",
+        "terms",
+        "filters",
+        "count",
+        "first_at",
+        "last_at",
+    }
+
+
+def _update_in_process(config, instance_path, offset):  # noqa: ANN001
+    import itertools
+
+    from tests import factories
+
+    os.environ["ATO_INSTANCE_PATH"] = instance_path
+    factories._sequence = itertools.count(100_000 + offset * 1000)  # distinct FINESS per process
+    app = create_app(config)
+    with app.app_context():
+        for i in range(10):
+            make_requis(
+                nom=f"Concurrent {offset + i}",
+                services=[make_service("neurologie", description=f"lot{offset}")],
+            )
+
+
+def test_two_processes_updating_the_index_concurrently_lose_nothing(app, app_config, instance_path):
+    sync.ensure_ready()  # the index exists before the writers start
+    ctx = multiprocessing.get_context("spawn")
+    workers = [
+        ctx.Process(target=_update_in_process, args=(app_config, instance_path, n * 100))
+        for n in range(2)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(SearchChange).where(SearchChange.applied_at.is_(None))
+        )
+        == 0
+    )
+    assert search(SearchParams(q="neurologie")).total == 20
+    assert sync.check() == {"manquants": [], "en_trop": [], "differents": []}
