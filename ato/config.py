@@ -55,6 +55,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         ),
         "ATO_SEARCH_LOCK_TIMEOUT": float(env.get("ATO_SEARCH_LOCK_TIMEOUT", "10")),
         "ATO_SEARCH_TIME_BUDGET": float(env.get("ATO_SEARCH_TIME_BUDGET", "0.5")),
+        # "stub" answers every search with fixed ids: the benchmarks' ceiling, never production.
+        "ATO_SEARCH_ENGINE": env.get("ATO_SEARCH_ENGINE", "whoosh"),
         "RATELIMIT_STORAGE_URI": env.get("ATO_RATELIMIT_STORAGE_URI", "memory://"),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TEMPLATES_AUTO_RELOAD": ato_env == "development",
@@ -62,6 +64,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = _database_url(config["SQLALCHEMY_DATABASE_URI"])
 
+    if config["ATO_SEARCH_ENGINE"] not in ("whoosh", "stub") or (
+        config["ATO_SEARCH_ENGINE"] == "stub" and ato_env == "production"
+    ):
+        raise ConfigError("ATO_SEARCH_ENGINE vaut « whoosh » (« stub » hors production).")
     if not config["SECRET_KEY"]:
         if config["ATO_ENV"] == "production":
             raise ConfigError(

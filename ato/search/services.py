@@ -8,6 +8,7 @@ answers alone.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import time
@@ -15,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -41,6 +43,13 @@ from ato.search.models import SearchMiss
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
+# What a result card shows: many-to-one rows joined, collections in one query each.
+RESULT_CARD_OPTIONS = (
+    contains_eager(Service.requis).joinedload(Requis.departement),
+    joinedload(Service.specialite),
+    selectinload(Service.thematiques),
+    selectinload(Service.canaux).joinedload(Canal.outil),
+)
 MAX_PAGE = 500
 DIMENSIONS = ("departement", "specialite", "type", "outil")
 SORTS = ("pertinence", "nom")
@@ -132,7 +141,9 @@ def search(params: SearchParams, force_index: bool = False) -> SearchResults:
             facets=_facet_values(empty, filters),
             engine="sql",
         )
-    if parsed.has_text or force_index:
+    if current_app.config["ATO_SEARCH_ENGINE"] == "stub":
+        result = _search_stub(params)
+    elif parsed.has_text or force_index:
         try:
             try:
                 result = _search_index(params, parsed, filters)
@@ -152,36 +163,83 @@ def search(params: SearchParams, force_index: bool = False) -> SearchResults:
     return result
 
 
+# --- benchmark ceiling -------------------------------------------------------------------------
+
+_stub_ids: list[int] = []
+
+
+def _search_stub(params: SearchParams) -> SearchResults:
+    """A zero-cost search returning fixed ids: the rest of the stack's ceiling (benchmarks).
+
+    Selected with ``ATO_SEARCH_ENGINE=stub``; never in production.
+    """
+    if not _stub_ids:
+        _stub_ids.extend(db.session.scalars(
+            directory.published().with_only_columns(Service.id).order_by(Service.id)
+            .limit(PAGE_SIZE)))
+    counts = {d: Counter() for d in DIMENSIONS}
+    return SearchResults(params=params, services=_load_in_order(list(_stub_ids)),
+                         total=len(_stub_ids), facets=_facet_values(counts, Filters(
+                             None, False, None, None, None)), engine="index", counts=counts)
+
+
 # --- index path -------------------------------------------------------------------------------
 
 
 def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
-    from flask import current_app
+    """One pass over the matching documents: facet counts, filtering and top-k scoring.
 
+    Facet data come from the in-memory facet table of the index generation;
+    scores are computed only for documents that pass every filter, and only
+    the best ``page × PAGE_SIZE`` are kept (a heap), so the cost grows with
+    the number of matches, not with the size of the directory.
+    """
     sync.ensure_ready()
-    budget = current_app.config["ATO_SEARCH_TIME_BUDGET"]
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + current_app.config["ATO_SEARCH_TIME_BUDGET"]
     whoosh_query = query_module.build(parsed)
     counts: dict[str, Counter] = {d: Counter() for d in DIMENSIONS}
-    allowed: set[int] = set()
-    truncated = False
+    keep = min(params.page, MAX_PAGE) * PAGE_SIZE
+    by_score = params.tri != "nom"
+    heap: list[tuple[float, int, int]] = []
+    allowed: list[int] = []
+    total, seen, truncated = 0, 0, False
     with sync.get_index().searcher() as (searcher, table):
         rows = table.rows
-        for n, docnum in enumerate(searcher.docs_for_query(whoosh_query)):
-            if n % 2048 == 2047 and time.monotonic() > deadline:
-                truncated = True
+        context = searcher.context()
+        for subsearcher, offset in searcher.leaf_searchers():
+            matcher = whoosh_query.matcher(subsearcher, context)
+            while matcher.is_active():
+                seen += 1
+                if seen % 1024 == 0 and time.monotonic() > deadline:
+                    truncated = True
+                    break
+                docnum = matcher.id() + offset
+                f = rows.get(docnum)
+                if f is not None and _count(f, filters, counts):
+                    total += 1
+                    if by_score:
+                        item = (matcher.score(), -f.service_id, f.service_id)
+                        if len(heap) < keep:
+                            heapq.heappush(heap, item)
+                        elif item > heap[0]:
+                            heapq.heapreplace(heap, item)
+                    else:
+                        allowed.append(docnum)
+                matcher.next()
+            if truncated:
                 break
-            f = rows.get(docnum)
-            if f is None:
-                continue
-            _count(f, filters, counts, allowed, docnum)
-        top = _rank(searcher, whoosh_query, allowed, params, rows, deadline)
+        if by_score:
+            ordered = [item[2] for item in sorted(heap, reverse=True)]
+        else:
+            allowed.sort(key=lambda d: (rows[d].sort_name, rows[d].service_id))
+            ordered = [rows[d].service_id for d in allowed[:keep]]
     if truncated:
         log.warning("Recherche tronquée par le budget de temps : %r", params.q)
+    page_ids = ordered[keep - PAGE_SIZE : keep]
     return SearchResults(
         params=params,
-        services=_load_in_order(top),
-        total=len(allowed),
+        services=_load_in_order(page_ids),
+        total=total,
         facets=_facet_values(counts, filters),
         engine="index",
         truncated=truncated,
@@ -189,10 +247,11 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
     )
 
 
-def _count(f: Facets, filters: Filters, counts, allowed: set[int], docnum: int) -> None:  # noqa: ANN001
-    """Disjunctive facet counts: each dimension is counted with the *other* filters only."""
-    if filters.accepts(f):
-        allowed.add(docnum)
+def _count(f: Facets, filters: Filters, counts: dict[str, Counter]) -> bool:
+    """Disjunctive facet counts: each dimension is counted with the *other* filters only.
+
+    Returns whether the document passes every filter.
+    """
     if filters.accepts(f, skip="departement"):
         dep = counts["departement"]
         if filters.situe:
@@ -206,35 +265,7 @@ def _count(f: Facets, filters: Filters, counts, allowed: set[int], docnum: int) 
         counts["type"][f.nature] += 1
     if filters.accepts(f, skip="outil"):
         counts["outil"].update(f.outils)
-
-
-def _rank(
-    searcher,
-    whoosh_query,
-    allowed: set[int],
-    params: SearchParams,
-    rows,  # noqa: ANN001
-    deadline: float,
-) -> list[int]:
-    """Service ids of the requested page, best first (or by name)."""
-    if not allowed:
-        return []  # never ask Whoosh with an empty filter: it reports the unfiltered total
-    start = (min(params.page, MAX_PAGE) - 1) * PAGE_SIZE
-    if params.tri == "nom":
-        ordered = sorted(allowed, key=lambda d: (rows[d].sort_name, rows[d].service_id))
-        return [rows[d].service_id for d in ordered[start : start + PAGE_SIZE]]
-    collector = searcher.collector(limit=start + PAGE_SIZE, filter=allowed)
-    timed = TimeLimitCollector(
-        collector, timelimit=max(0.01, deadline - time.monotonic()), use_alarm=False
-    )
-    try:
-        searcher.search_with_collector(whoosh_query, timed)
-    except TimeLimit:
-        log.warning("Classement tronqué par le budget de temps : %r", params.q)
-    hits = timed.results()
-    return [
-        rows[hit.docnum].service_id for hit in hits[start : start + PAGE_SIZE] if hit.docnum in rows
-    ]
+    return filters.accepts(f)
 
 
 def _load_in_order(ids: list[int]) -> list[Service]:
@@ -245,7 +276,7 @@ def _load_in_order(ids: list[int]) -> list[Service]:
         for s in db.session.scalars(
             directory.published()
             .where(Service.id.in_(ids))
-            .options(*directory.SERVICE_CARD_OPTIONS)
+            .options(*RESULT_CARD_OPTIONS)
         )
     }
     missing = [i for i in ids if i not in loaded]
