@@ -20,7 +20,6 @@ import platform
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,15 +35,24 @@ RESULTS = ROOT / "benchmarks" / "results"
 # (label, params): free text of 1–3 words with and without accents and truncations,
 # filter only, text + filters, one typo.
 QUERY_MIX: list[tuple[str, dict]] = [
-    ("texte", {"q": "dermatologie"}), ("texte", {"q": "dermato"}),
-    ("texte", {"q": "pédiatrie"}), ("texte", {"q": "pediatrie"}),
-    ("texte", {"q": "plaie chronique"}), ("texte", {"q": "soins palliatifs"}),
-    ("texte", {"q": "gériatrie ehpad"}), ("texte", {"q": "insuffisance cardiaque"}),
-    ("texte", {"q": "neurolo"}), ("texte", {"q": "ophtalmo"}),
-    ("texte", {"q": "psychiatrie enfant"}), ("texte", {"q": "diabete"}),
-    ("texte", {"q": "douleur chronique"}), ("texte", {"q": "cardio toulouse"}),
-    ("texte", {"q": "avc 34"}), ("texte", {"q": "echographie grossesse"}),
-    ("filtres", {"departement": "31"}), ("filtres", {"specialite": "cardiologie"}),
+    ("texte", {"q": "dermatologie"}),
+    ("texte", {"q": "dermato"}),
+    ("texte", {"q": "pédiatrie"}),
+    ("texte", {"q": "pediatrie"}),
+    ("texte", {"q": "plaie chronique"}),
+    ("texte", {"q": "soins palliatifs"}),
+    ("texte", {"q": "gériatrie ehpad"}),
+    ("texte", {"q": "insuffisance cardiaque"}),
+    ("texte", {"q": "neurolo"}),
+    ("texte", {"q": "ophtalmo"}),
+    ("texte", {"q": "psychiatrie enfant"}),
+    ("texte", {"q": "diabete"}),
+    ("texte", {"q": "douleur chronique"}),
+    ("texte", {"q": "cardio toulouse"}),
+    ("texte", {"q": "avc 34"}),
+    ("texte", {"q": "echographie grossesse"}),
+    ("filtres", {"departement": "31"}),
+    ("filtres", {"specialite": "cardiologie"}),
     ("filtres", {"departement": "34", "specialite": "dermatologie"}),
     ("texte+filtres", {"q": "dermato", "departement": "34"}),
     ("texte+filtres", {"q": "plaie", "type": "etablissement"}),
@@ -61,23 +69,32 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def machine() -> dict:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = open("/proc/meminfo").readline().split()[1] if os.path.exists("/proc/meminfo") else "?"
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(mem) / 2**20, 1),
-            "python": platform.python_version(), "system": platform.platform()}
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")),
+        "",
+    )
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else "x 0"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(meminfo.split()[1]) / 2**20, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def app_for(size: int, engine: str = "whoosh"):  # noqa: ANN201
     os.environ["ATO_INSTANCE_PATH"] = str(DATA / f"n{size}")
     from ato import create_app
 
-    return create_app({"ATO_ENV": "test", "ATO_SEARCH_ENGINE": engine,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{DATA / f'n{size}' / 'ato.sqlite3'}"})
+    return create_app(
+        {
+            "ATO_ENV": "test",
+            "ATO_SEARCH_ENGINE": engine,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{DATA / f'n{size}' / 'ato.sqlite3'}",
+        }
+    )
 
 
 def prepare(size: int) -> float:
@@ -126,12 +143,20 @@ def bench_build_and_calls(size: int, repeat: int, procs: int) -> dict:
                 search(SearchParams(**params))
                 timings.setdefault(label, []).append((time.perf_counter() - t) * 1000)
     every = [v for values in timings.values() for v in values]
-    stats = {label: {"p50": percentile(v, .5), "p95": percentile(v, .95)}
-             for label, v in timings.items()}
-    return {"documents": count, "build_s": build, "index_mb": size_mb,
-            "calls": len(every), "p50_ms": percentile(every, .5),
-            "p95_ms": percentile(every, .95), "p99_ms": percentile(every, .99),
-            "by_kind": stats}
+    stats = {
+        label: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95)}
+        for label, v in timings.items()
+    }
+    return {
+        "documents": count,
+        "build_s": build,
+        "index_mb": size_mb,
+        "calls": len(every),
+        "p50_ms": percentile(every, 0.5),
+        "p95_ms": percentile(every, 0.95),
+        "p99_ms": percentile(every, 0.99),
+        "by_kind": stats,
+    }
 
 
 def free_port() -> int:
@@ -143,14 +168,30 @@ def free_port() -> int:
 class Server:
     def __init__(self, size: int, engine: str) -> None:
         self.port = free_port()
-        env = {**os.environ, "ATO_ENV": "test", "ATO_SEARCH_ENGINE": engine,
-               "ATO_INSTANCE_PATH": str(DATA / f"n{size}"),
-               "DATABASE_URL": f"sqlite:///{DATA / f'n{size}' / 'ato.sqlite3'}"}
+        env = {
+            **os.environ,
+            "ATO_ENV": "test",
+            "ATO_SEARCH_ENGINE": engine,
+            "ATO_INSTANCE_PATH": str(DATA / f"n{size}"),
+            "DATABASE_URL": f"sqlite:///{DATA / f'n{size}' / 'ato.sqlite3'}",
+        }
         self.log = open(DATA / f"gunicorn-{size}-{engine}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
-             f"127.0.0.1:{self.port}", "wsgi:app"], cwd=ROOT, env=env, stdout=self.log,
-            stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -176,12 +217,18 @@ class Server:
 def wrk(url: str, seconds: int) -> float:
     paths = ["/recherche?" + urllib.parse.urlencode(p) for _, p in QUERY_MIX]
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
-    script.write("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-                 "local i = 0\nrequest = function()\n  i = i % #paths + 1\n"
-                 "  return wrk.format('GET', paths[i])\nend\n")
+    script.write(
+        "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+        "local i = 0\nrequest = function()\n  i = i % #paths + 1\n"
+        "  return wrk.format('GET', paths[i])\nend\n"
+    )
     script.close()
-    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "10s", "-s",
-                          script.name, url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "10s", "-s", script.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(script.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
@@ -206,11 +253,17 @@ def bench_freshness(size: int, server: Server) -> dict:
     with app.app_context():
         spec = db.session.scalar(db.select(Specialite).where(Specialite.slug == "dermatologie"))
         t0 = time.perf_counter()
-        db.session.add(Requis(nature=NatureRequis.DISPOSITIF, nom=f"Fraîcheur {word}",
-                              statut=Statut.PUBLISHED, published_at=utcnow(), ville="Albi",
-                              departement_code="81",
-                              services=[Service(nom="Test", specialite=spec,
-                                                couverture_regionale=True)]))
+        db.session.add(
+            Requis(
+                nature=NatureRequis.DISPOSITIF,
+                nom=f"Fraîcheur {word}",
+                statut=Statut.PUBLISHED,
+                published_at=utcnow(),
+                ville="Albi",
+                departement_code="81",
+                services=[Service(nom="Test", specialite=spec, couverture_regionale=True)],
+            )
+        )
         db.session.commit()
         committed = time.perf_counter()
     streak, first_seen = 0, None
@@ -224,10 +277,11 @@ def bench_freshness(size: int, server: Server) -> dict:
     with app.app_context():
         db.session.execute(db.delete(Requis).where(Requis.nom == f"Fraîcheur {word}"))
         db.session.commit()
-    return {"commit_with_index_ms": (committed - t0) * 1000,
-            "first_visible_ms": ((first_seen or committed) - committed) * 1000,
-            "visible_in_every_worker_ms": ((visible_all - committed) * 1000) if visible_all
-            else None}
+    return {
+        "commit_with_index_ms": (committed - t0) * 1000,
+        "first_visible_ms": ((first_seen or committed) - committed) * 1000,
+        "visible_in_every_worker_ms": ((visible_all - committed) * 1000) if visible_all else None,
+    }
 
 
 def main() -> None:
@@ -242,8 +296,10 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"== {size} services", flush=True)
         generation = prepare(size)
-        result = {"generation_s": generation,
-                  **bench_build_and_calls(size, args.repeat, args.procs)}
+        result = {
+            "generation_s": generation,
+            **bench_build_and_calls(size, args.repeat, args.procs),
+        }
         print(json.dumps(result, indent=1), flush=True)
         for engine in ("whoosh", "stub"):
             server = Server(size, engine)

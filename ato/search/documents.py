@@ -157,7 +157,8 @@ def make_document(
         display = row.requis_nom
     main = ref.specialites[row.specialite_id]
     specs = [main] + [ref.specialites[t] for t in sorted(tags)]
-    spec_text = " ".join(f"{label} {' '.join(syn)}" for _, label, syn in specs)
+    # Labels only: synonyms are matched at query time through the ``specs`` slugs.
+    spec_text = " ".join(label for _, label, _ in specs)
     departement = ref.departements.get(row.departement_code, "")
     names = f"{display} {row.nom}"
     body = " ".join(
@@ -198,10 +199,8 @@ def make_document(
     return {
         "id": str(row.id),
         "requis": str(row.requis_id),
-        "nom": names,
-        "spec": spec_text,
         "specs": " ".join(sorted(facets.specialites)),
-        "texte": body,
-        "mots": f"{names} {spec_text} {body}",
+        "tout": f"{names} {names} {spec_text} {spec_text} {body}",
+        "mots": f"{names} {spec_text}",
         "facets": astuple(Facets(**{**facets.__dict__, "digest": digest})),
     }

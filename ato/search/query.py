@@ -27,7 +27,7 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 MIN_PREFIX = 4  # shorter stems ("vi" for "vie") would expand to hundreds of terms
 MAX_PHRASE = 5
-TEXT_FIELDS = ("nom", "spec", "texte")
+TEXT_FIELD = "tout"
 COMMUNES_FILE = Path(__file__).resolve().parents[2] / "seed" / "communes.csv"
 VOCABULARY_TTL = 60.0
 
@@ -159,10 +159,8 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
 
 
 def _word(stem_text: str, prefix: bool = False) -> wq.Query:
-    parts: list[wq.Query] = [wq.Term(f, stem_text) for f in TEXT_FIELDS]
-    if prefix:
-        parts += [wq.Prefix(f, stem_text) for f in TEXT_FIELDS]
-    return wq.Or(parts)
+    term = wq.Term(TEXT_FIELD, stem_text)
+    return wq.Or([term, wq.Prefix(TEXT_FIELD, stem_text)]) if prefix else term
 
 
 def build(parsed: ParsedQuery) -> wq.Query:

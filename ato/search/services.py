@@ -19,7 +19,7 @@ from typing import Literal
 from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -30,14 +30,15 @@ from ato.directory.models import (
     Requis,
     Service,
     Specialite,
+    Statut,
     service_departement,
     service_thematique,
 )
 from ato.extensions import db
 from ato.search import query as query_module
 from ato.search import sync
-from ato.search.documents import REGIONAL, Facets
-from ato.search.index import IndexUnavailable
+from ato.search.documents import REGIONAL
+from ato.search.index import FacetTable, IndexUnavailable
 from ato.search.models import SearchMiss
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 # What a result card shows: many-to-one rows joined, collections in one query each.
 RESULT_CARD_OPTIONS = (
-    contains_eager(Service.requis).joinedload(Requis.departement),
+    joinedload(Service.requis).joinedload(Requis.departement),
     joinedload(Service.specialite),
     selectinload(Service.thematiques),
     selectinload(Service.canaux).joinedload(Canal.outil),
@@ -103,25 +104,18 @@ class Filters:
     type: str | None
     outil: str | None
 
-    def accepts(self, f: Facets, skip: str | None = None) -> bool:
-        if skip != "departement" and self.departement:
-            if self.situe:
-                if f.located != self.departement:
-                    return False
-            elif REGIONAL not in f.accepts and self.departement not in f.accepts:
-                return False
-        if skip != "specialite" and self.specialite and self.specialite not in f.specialites:
-            return False
-        if skip != "type" and self.type and f.nature != self.type:
-            return False
-        return not (skip != "outil" and self.outil and self.outil not in f.outils)
-
 
 # --- entry point ------------------------------------------------------------------------------
 
 
-def search(params: SearchParams, force_index: bool = False) -> SearchResults:
-    """Run a search; ``force_index`` serves filter-only listings from the index too (tests)."""
+def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
+    """Run a search.
+
+    Text and filters are answered from the index (its bitsets make filter-only
+    listings about 20× faster than the equivalent SQL, see docs/PERFORMANCE.md);
+    SQL answers when the index is unavailable, or when ``sql_only`` asks for the
+    reference computation (tests compare both).
+    """
     parsed = query_module.parse(params.q, query_module.vocabulary())
     filters = Filters(
         departement=params.departement or parsed.place,
@@ -131,7 +125,7 @@ def search(params: SearchParams, force_index: bool = False) -> SearchResults:
         outil=params.outil,
     )
     has_filter = any((filters.departement, filters.specialite, filters.type, filters.outil))
-    if params.q.strip() and not (parsed.has_text or parsed.place or has_filter or force_index):
+    if params.q.strip() and not (parsed.has_text or parsed.place or has_filter):
         empty = {d: Counter() for d in DIMENSIONS}
         return SearchResults(
             params=params,
@@ -143,7 +137,9 @@ def search(params: SearchParams, force_index: bool = False) -> SearchResults:
         )
     if current_app.config["ATO_SEARCH_ENGINE"] == "stub":
         result = _search_stub(params)
-    elif parsed.has_text or force_index:
+    elif sql_only:
+        result = _search_sql(params, filters, parsed, fallback=parsed.has_text)
+    else:
         try:
             try:
                 result = _search_index(params, parsed, filters)
@@ -152,9 +148,7 @@ def search(params: SearchParams, force_index: bool = False) -> SearchResults:
                 result = _search_index(params, parsed, filters)
         except IndexUnavailable as exc:
             log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
-            result = _search_sql(params, filters, parsed, fallback=True)
-    else:
-        result = _search_sql(params, filters, parsed)
+            result = _search_sql(params, filters, parsed, fallback=parsed.has_text)
     result.departement = filters.departement
     result.place_words = parsed.place_words if not params.departement else ""
     result.highlight = parsed.highlight_stems()
@@ -174,72 +168,121 @@ def _search_stub(params: SearchParams) -> SearchResults:
     Selected with ``ATO_SEARCH_ENGINE=stub``; never in production.
     """
     if not _stub_ids:
-        _stub_ids.extend(db.session.scalars(
-            directory.published().with_only_columns(Service.id).order_by(Service.id)
-            .limit(PAGE_SIZE)))
+        _stub_ids.extend(
+            db.session.scalars(
+                directory.published()
+                .with_only_columns(Service.id)
+                .order_by(Service.id)
+                .limit(PAGE_SIZE)
+            )
+        )
     counts = {d: Counter() for d in DIMENSIONS}
-    return SearchResults(params=params, services=_load_in_order(list(_stub_ids)),
-                         total=len(_stub_ids), facets=_facet_values(counts, Filters(
-                             None, False, None, None, None)), engine="index", counts=counts)
+    return SearchResults(
+        params=params,
+        services=_load_in_order(list(_stub_ids)),
+        total=len(_stub_ids),
+        facets=_facet_values(counts, Filters(None, False, None, None, None)),
+        engine="index",
+        counts=counts,
+    )
 
 
 # --- index path -------------------------------------------------------------------------------
 
 
-def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
-    """One pass over the matching documents: facet counts, filtering and top-k scoring.
+def _filter_bits(table: FacetTable, filters: Filters, skip: str | None = None) -> int:
+    """Documents passing every filter but ``skip``, as a bitset."""
+    mask = table.live
+    if skip != "departement" and filters.departement:
+        if filters.situe:
+            mask &= table.value("loc", filters.departement)
+        else:
+            mask &= table.value("acc", filters.departement) | table.value("acc", REGIONAL)
+    if skip != "specialite" and filters.specialite:
+        mask &= table.value("spec", filters.specialite)
+    if skip != "type" and filters.type:
+        mask &= table.value("type", filters.type)
+    if skip != "outil" and filters.outil:
+        mask &= table.value("tool", filters.outil)
+    return mask
 
-    Facet data come from the in-memory facet table of the index generation;
-    scores are computed only for documents that pass every filter, and only
-    the best ``page × PAGE_SIZE`` are kept (a heap), so the cost grows with
-    the number of matches, not with the size of the directory.
+
+def _facet_counts(table: FacetTable, matched: int, filters: Filters) -> dict[str, Counter]:
+    """Disjunctive facet counts: each dimension is counted with the *other* filters only."""
+    counts: dict[str, Counter] = {}
+    for dimension, bits_name in (
+        ("departement", "loc" if filters.situe else "acc"),
+        ("specialite", "spec"),
+        ("type", "type"),
+        ("outil", "tool"),
+    ):
+        others = matched & _filter_bits(table, filters, skip=dimension)
+        counts[dimension] = Counter(
+            {
+                value: n
+                for value, bits in table.bits[bits_name].items()
+                if (n := (others & bits).bit_count())
+            }
+        )
+    return counts
+
+
+def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
+    """Text matching in Whoosh; filters, facets and name order on per-generation bitsets.
+
+    One pass over the matching documents records them in a bitset and scores
+    only those that pass the filters, keeping the best ``page × PAGE_SIZE`` in
+    a heap. Without text, no Whoosh matching runs at all.
     """
     sync.ensure_ready()
     deadline = time.monotonic() + current_app.config["ATO_SEARCH_TIME_BUDGET"]
-    whoosh_query = query_module.build(parsed)
-    counts: dict[str, Counter] = {d: Counter() for d in DIMENSIONS}
     keep = min(params.page, MAX_PAGE) * PAGE_SIZE
-    by_score = params.tri != "nom"
-    heap: list[tuple[float, int, int]] = []
-    allowed: list[int] = []
-    total, seen, truncated = 0, 0, False
+    truncated = False
     with sync.get_index().searcher() as (searcher, table):
         rows = table.rows
-        context = searcher.context()
-        for subsearcher, offset in searcher.leaf_searchers():
-            matcher = whoosh_query.matcher(subsearcher, context)
-            while matcher.is_active():
-                seen += 1
-                if seen % 1024 == 0 and time.monotonic() > deadline:
-                    truncated = True
-                    break
-                docnum = matcher.id() + offset
-                f = rows.get(docnum)
-                if f is not None and _count(f, filters, counts):
-                    total += 1
-                    if by_score:
-                        item = (matcher.score(), -f.service_id, f.service_id)
+        wanted = _filter_bits(table, filters)
+        by_score = params.tri != "nom" and parsed.has_text
+        heap: list[tuple[float, int, int]] = []
+        if parsed.has_text:
+            whoosh_query = query_module.build(parsed)
+            allowed = wanted.to_bytes(table.nbytes, "little")
+            seen = bytearray(table.nbytes)
+            context = searcher.context()
+            count = 0
+            for subsearcher, offset in searcher.leaf_searchers():
+                matcher = whoosh_query.matcher(subsearcher, context)
+                while matcher.is_active():
+                    count += 1
+                    if count % 1024 == 0 and time.monotonic() > deadline:
+                        truncated = True
+                        break
+                    d = matcher.id() + offset
+                    seen[d >> 3] |= 1 << (d & 7)
+                    if by_score and allowed[d >> 3] >> (d & 7) & 1 and d in rows:
+                        sid = rows[d].service_id
+                        item = (matcher.score(), -sid, sid)
                         if len(heap) < keep:
                             heapq.heappush(heap, item)
                         elif item > heap[0]:
                             heapq.heapreplace(heap, item)
-                    else:
-                        allowed.append(docnum)
-                matcher.next()
-            if truncated:
-                break
+                    matcher.next()
+                if truncated:
+                    break
+            matched = int.from_bytes(seen, "little") & table.live
+        else:
+            matched = table.live
+        result = matched & wanted
         if by_score:
             ordered = [item[2] for item in sorted(heap, reverse=True)]
         else:
-            allowed.sort(key=lambda d: (rows[d].sort_name, rows[d].service_id))
-            ordered = [rows[d].service_id for d in allowed[:keep]]
+            ordered = _first_by_name(table, result, keep)
+        counts = _facet_counts(table, matched, filters)
     if truncated:
         log.warning("Recherche tronquée par le budget de temps : %r", params.q)
-    page_ids = ordered[keep - PAGE_SIZE : keep]
     return SearchResults(
         params=params,
-        services=_load_in_order(page_ids),
-        total=total,
+        services=_load_in_order(ordered[keep - PAGE_SIZE : keep]),
+        total=result.bit_count(),
         facets=_facet_values(counts, filters),
         engine="index",
         truncated=truncated,
@@ -247,37 +290,31 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
     )
 
 
-def _count(f: Facets, filters: Filters, counts: dict[str, Counter]) -> bool:
-    """Disjunctive facet counts: each dimension is counted with the *other* filters only.
-
-    Returns whether the document passes every filter.
-    """
-    if filters.accepts(f, skip="departement"):
-        dep = counts["departement"]
-        if filters.situe:
-            dep[f.located] += 1
-        else:
-            for code in f.accepts:
-                dep[code] += 1
-    if filters.accepts(f, skip="specialite"):
-        counts["specialite"].update(f.specialites)
-    if filters.accepts(f, skip="type"):
-        counts["type"][f.nature] += 1
-    if filters.accepts(f, skip="outil"):
-        counts["outil"].update(f.outils)
-    return filters.accepts(f)
+def _first_by_name(table: FacetTable, result: int, keep: int) -> list[int]:
+    """Service ids of the first ``keep`` documents of ``result`` in name order."""
+    if not result:
+        return []
+    packed = result.to_bytes(table.nbytes, "little")
+    out: list[int] = []
+    for d in table.by_name:
+        if packed[d >> 3] >> (d & 7) & 1:
+            out.append(table.rows[d].service_id)
+            if len(out) == keep:
+                break
+    return out
 
 
 def _load_in_order(ids: list[int]) -> list[Service]:
     if not ids:
         return []
+    # By primary key, publication checked here: a join filtered on the status lets
+    # SQLite scan every published requis instead of fetching twenty rows.
     loaded = {
         s.id: s
         for s in db.session.scalars(
-            directory.published()
-            .where(Service.id.in_(ids))
-            .options(*RESULT_CARD_OPTIONS)
+            select(Service).where(Service.id.in_(ids)).options(*RESULT_CARD_OPTIONS)
         )
+        if s.requis.statut == Statut.PUBLISHED
     }
     missing = [i for i in ids if i not in loaded]
     if missing:

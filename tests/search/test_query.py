@@ -72,7 +72,7 @@ def test_a_trailing_space_means_the_word_is_complete(vocab):
 def test_query_language_is_plain_text(vocab, text):
     built = build(parse(text, vocab))
     fields = {t.fieldname for t in built.leaves() if getattr(t, "fieldname", None)}
-    assert fields <= {"nom", "spec", "texte", "specs"}
+    assert fields <= {"tout", "specs"}
     for leaf in built.leaves():
         assert not isinstance(leaf, (wq.Wildcard, wq.TermRange, wq.FuzzyTerm))
         if isinstance(leaf, wq.Prefix):
