@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export ATO_ENV ?= development
 
-.PHONY: run test install db seed browser lint clean
+.PHONY: run test install db seed browser lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ browser:
 
 test: install browser
 	ATO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m benchmarks.search --procs 2
 
 lint: install
 	$(BIN)/ruff check ato tests benchmarks wsgi.py

@@ -50,7 +50,7 @@ class SearchForm(Form):
         raw_page = (self.page.data or "").strip()
         page = 1
         if raw_page:
-            if raw_page.isdigit() and 1 <= int(raw_page) <= MAX_PAGE:
+            if raw_page.isascii() and raw_page.isdigit() and 1 <= int(raw_page) <= MAX_PAGE:
                 page = int(raw_page)
             else:
                 messages.append("Numéro de page invalide : retour à la première page.")

@@ -19,6 +19,7 @@ process dies). A failed write leaves the change pending in the database.
 from __future__ import annotations
 
 import fcntl
+import heapq
 import logging
 import os
 import shutil
@@ -67,49 +68,136 @@ def to_bits(docnums: Iterable[int], size: int) -> int:
     return int.from_bytes(buffer, "little")
 
 
+@dataclass
+class _SegmentFacets:
+    """Facet data of one Whoosh segment, by local docnum (deletions applied later).
+
+    Segments never change once written, so this is computed once per segment
+    and process: after an update, only the new small segment is read.
+    """
+
+    rows: list[Facets]
+    members: dict[str, dict[str, int]]  # dimension -> value -> local bitset
+    by_name: list[tuple[str, int, int]]  # (sort name, service id, local docnum)
+
+    @classmethod
+    def load(cls, segreader) -> _SegmentFacets:  # noqa: ANN001
+        size = segreader.doc_count_all()
+        column = segreader.column_reader("facets")
+        rows = [Facets(*column[n]) for n in range(size)]
+        lists: dict[str, dict[str, list[int]]] = {
+            d: defaultdict(list) for d in FacetTable.DIMENSIONS
+        }
+        for docnum, f in enumerate(rows):
+            for code in f.accepts:
+                lists["acc"][code].append(docnum)
+            lists["loc"][f.located].append(docnum)
+            for slug in f.specialites:
+                lists["spec"][slug].append(docnum)
+            lists["type"][f.nature].append(docnum)
+            for slug in f.outils:
+                lists["tool"][slug].append(docnum)
+        members = {
+            dim: {value: to_bits(docs, size) for value, docs in values.items()}
+            for dim, values in lists.items()
+        }
+        by_name = sorted((f.sort_name, f.service_id, n) for n, f in enumerate(rows))
+        return cls(rows, members, by_name)
+
+
+_segment_cache: dict[tuple[str, str], _SegmentFacets] = {}
+_cache_lock = threading.Lock()
+
+
 class FacetTable:
     """Facet data of every live document of one index generation.
 
     Besides each document's :class:`Facets` (by docnum), it keeps one bitset per
     facet value, so that filters are intersections and facet counts are
     ``(a & b).bit_count()`` — C-speed operations on a few kilobytes, whatever
-    the number of matching documents.
+    the number of matching documents. Built from per-segment parts cached for
+    the life of the process, so a reopen after an update costs little.
     """
 
     DIMENSIONS = ("acc", "loc", "spec", "type", "tool")
+    TERM_CACHE_SIZE = 512
 
-    def __init__(self, rows: dict[int, Facets], size: int) -> None:
-        self.rows = rows
+    def __init__(self, parts: list[tuple[_SegmentFacets, int, frozenset[int]]], size: int) -> None:
         self.size = size
         self.nbytes = (size + 7) // 8
-        members: dict[str, dict[str, list[int]]] = {d: defaultdict(list) for d in self.DIMENSIONS}
-        for docnum, f in rows.items():
-            for code in f.accepts:
-                members["acc"][code].append(docnum)
-            members["loc"][f.located].append(docnum)
-            for slug in f.specialites:
-                members["spec"][slug].append(docnum)
-            members["type"][f.nature].append(docnum)
-            for slug in f.outils:
-                members["tool"][slug].append(docnum)
-        self.bits = {
-            dim: {value: to_bits(docs, size) for value, docs in values.items()}
-            for dim, values in members.items()
-        }
-        self.live = to_bits(rows, size)
-        self.by_name = sorted(rows, key=lambda d: (rows[d].sort_name, rows[d].service_id))
+        self.rows: dict[int, Facets] = {}
+        self.bits: dict[str, dict[str, int]] = {d: defaultdict(int) for d in self.DIMENSIONS}
+        live = 0
+        for part, offset, deleted in parts:
+            local_size = len(part.rows)
+            local_live = ((1 << local_size) - 1) & ~to_bits(deleted, local_size)
+            live |= local_live << offset
+            self.rows.update((n + offset, f) for n, f in enumerate(part.rows) if n not in deleted)
+            for dim, values in part.members.items():
+                target = self.bits[dim]
+                for value, bits in values.items():
+                    target[value] |= bits << offset
+        self.live = live
+        for dim in self.DIMENSIONS:
+            self.bits[dim] = {v: b & live for v, b in self.bits[dim].items() if b & live}
+        self._parts = parts
+        self._terms: dict[tuple[str, str], int] = {}
 
     @classmethod
-    def load(cls, searcher: Searcher) -> FacetTable:
+    def load(cls, searcher: Searcher, folder: str) -> FacetTable:
         reader = searcher.reader()
         size = reader.doc_count_all()
         if size == 0:
-            return cls({}, 0)  # an empty index has no column to read
-        column = reader.column_reader("facets")
-        return cls({n: Facets(*column[n]) for n in reader.all_doc_ids()}, size)
+            return cls([], 0)  # an empty index has no column to read
+        parts, keys = [], set()
+        for segreader, offset in reader.leaf_readers():
+            key = (str(folder), segreader.segment().segment_id())
+            keys.add(key)
+            with _cache_lock:
+                part = _segment_cache.get(key)
+            if part is None:
+                part = _SegmentFacets.load(segreader)
+                with _cache_lock:
+                    _segment_cache[key] = part
+            deleted = (
+                frozenset(segreader.segment().deleted_docs())
+                if segreader.has_deletions()
+                else frozenset()
+            )
+            parts.append((part, offset, deleted))
+        with _cache_lock:
+            for stale in [k for k in _segment_cache if k[0] == str(folder) and k not in keys]:
+                del _segment_cache[stale]
+        return cls(parts, size)
 
     def value(self, dimension: str, value: str) -> int:
         return self.bits[dimension].get(value, 0)
+
+    def iter_by_name(self) -> Iterator[int]:
+        """Live docnums in name order (a lazy merge of the segments' sorted lists)."""
+
+        def stream(part: _SegmentFacets, offset: int, deleted: frozenset[int]):  # noqa: ANN202
+            for name, sid, n in part.by_name:
+                if n not in deleted:
+                    yield name, sid, n + offset
+
+        for _, _, docnum in heapq.merge(*(stream(*p) for p in self._parts)):
+            yield docnum
+
+    def term_bits(self, reader, field: str, text: str) -> int:  # noqa: ANN001
+        """Documents containing ``text`` in ``field``, as a bitset (cached per generation)."""
+        key = (field, text)
+        bits = self._terms.get(key)
+        if bits is None:
+            buffer = bytearray(self.nbytes)
+            if (field, text) in reader:
+                for d in reader.postings(field, text).all_ids():
+                    buffer[d >> 3] |= 1 << (d & 7)
+            bits = int.from_bytes(buffer, "little") & self.live
+            if len(self._terms) >= self.TERM_CACHE_SIZE:
+                self._terms.pop(next(iter(self._terms)))
+            self._terms[key] = bits
+        return bits
 
 
 @dataclass
@@ -161,13 +249,13 @@ class SearchIndex:
                 self.close()
                 ix = index.open_dir(target)
                 searcher = ix.searcher()
-                opened = _Open(target, ix, searcher, FacetTable.load(searcher))
+                opened = _Open(target, ix, searcher, FacetTable.load(searcher, target))
                 self._local.opened = opened
             elif not opened.searcher.up_to_date():
                 # Reopen rather than refresh(): refresh() may keep stale segments.
                 old = opened.searcher
                 opened.searcher = opened.index.searcher()
-                opened.facets = FacetTable.load(opened.searcher)
+                opened.facets = FacetTable.load(opened.searcher, target)
                 old.close()
         except (OSError, index.IndexError, EOFError, ValueError) as exc:
             failure = f"index illisible : {exc!r}"

@@ -12,6 +12,7 @@ import heapq
 import logging
 import math
 import time
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,6 +21,8 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.idsets import BitSet
 
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -37,6 +40,7 @@ from ato.directory.models import (
 from ato.extensions import db
 from ato.search import query as query_module
 from ato.search import sync
+from ato.search.analysis import STOP_WORDS
 from ato.search.documents import REGIONAL
 from ato.search.index import FacetTable, IndexUnavailable
 from ato.search.models import SearchMiss
@@ -44,6 +48,7 @@ from ato.search.models import SearchMiss
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
+DIRECT_SCORING_LIMIT = 5000  # below this many filtered documents, score them one by one
 # What a result card shows: many-to-one rows joined, collections in one query each.
 RESULT_CARD_OPTIONS = (
     joinedload(Service.requis).joinedload(Requis.departement),
@@ -227,58 +232,74 @@ def _facet_counts(table: FacetTable, matched: int, filters: Filters) -> dict[str
     return counts
 
 
-def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
-    """Text matching in Whoosh; filters, facets and name order on per-generation bitsets.
+def _matched_bits(reader, table: FacetTable, parsed) -> int:  # noqa: ANN001
+    """Documents matching the text, evaluated on cached posting bitsets.
 
-    One pass over the matching documents records them in a bitset and scores
-    only those that pass the filters, keeping the best ``page × PAGE_SIZE`` in
-    a heap. Without text, no Whoosh matching runs at all.
+    Same semantics as :func:`ato.search.query.build` (every word and concept
+    must match), without scoring: a word costs one posting-list read, then
+    only C-speed bit operations.
+    """
+    field = query_module.TEXT_FIELD
+    matched = table.live
+    for term in parsed.terms:
+        matched &= table.term_bits(reader, field, term)
+    for slug, key in parsed.concepts:
+        words = [k for k in key if k not in STOP_WORDS]
+        by_words = table.live if words else 0
+        for word in words:
+            by_words &= table.term_bits(reader, field, word)
+        matched &= table.term_bits(reader, "specs", slug) | by_words
+    if parsed.prefix:
+        expanded = 0
+        for text in reader.expand_prefix(field, parsed.prefix):
+            expanded |= table.term_bits(
+                reader, field, text.decode() if isinstance(text, bytes) else text
+            )
+        matched &= expanded
+    return matched
+
+
+def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
+    """Matching and facets on bitsets; ranking by Whoosh's top-k collector.
+
+    The total and the facet counts need every match but no score: they come
+    from posting bitsets. Scores are only needed for one page: Whoosh's
+    collector keeps the best ``page × PAGE_SIZE`` and may skip whole blocks.
     """
     sync.ensure_ready()
-    deadline = time.monotonic() + current_app.config["ATO_SEARCH_TIME_BUDGET"]
     keep = min(params.page, MAX_PAGE) * PAGE_SIZE
     truncated = False
     with sync.get_index().searcher() as (searcher, table):
-        rows = table.rows
-        wanted = _filter_bits(table, filters)
-        by_score = params.tri != "nom" and parsed.has_text
-        heap: list[tuple[float, int, int]] = []
-        if parsed.has_text:
-            whoosh_query = query_module.build(parsed)
-            allowed = wanted.to_bytes(table.nbytes, "little")
-            seen = bytearray(table.nbytes)
-            context = searcher.context()
-            count = 0
-            for subsearcher, offset in searcher.leaf_searchers():
-                matcher = whoosh_query.matcher(subsearcher, context)
-                while matcher.is_active():
-                    count += 1
-                    if count % 1024 == 0 and time.monotonic() > deadline:
-                        truncated = True
-                        break
-                    d = matcher.id() + offset
-                    seen[d >> 3] |= 1 << (d & 7)
-                    if by_score and allowed[d >> 3] >> (d & 7) & 1 and d in rows:
-                        sid = rows[d].service_id
-                        item = (matcher.score(), -sid, sid)
-                        if len(heap) < keep:
-                            heapq.heappush(heap, item)
-                        elif item > heap[0]:
-                            heapq.heapreplace(heap, item)
-                    matcher.next()
-                if truncated:
-                    break
-            matched = int.from_bytes(seen, "little") & table.live
-        else:
-            matched = table.live
-        result = matched & wanted
-        if by_score:
-            ordered = [item[2] for item in sorted(heap, reverse=True)]
-        else:
+        deadline = time.monotonic() + current_app.config["ATO_SEARCH_TIME_BUDGET"]
+        matched = _matched_bits(searcher.reader(), table, parsed) if parsed.has_text else table.live
+        result = matched & _filter_bits(table, filters)
+        if not result:
+            ordered: list[int] = []  # never ask Whoosh with an empty filter (wrong totals)
+        elif params.tri == "nom" or not parsed.has_text:
             ordered = _first_by_name(table, result, keep)
+        elif result != matched and result.bit_count() <= DIRECT_SCORING_LIMIT:
+            ordered = _score_directly(searcher, table, parsed, result, keep)
+        else:
+            collector = searcher.collector(limit=keep)
+            if result != matched:  # filtered: Whoosh checks each match against the bitset
+                allow = BitSet()
+                allow.bits = array("B", result.to_bytes(table.nbytes, "little"))
+                collector = searcher.collector(limit=keep, filter=allow)
+            timed = TimeLimitCollector(
+                collector, timelimit=max(0.01, deadline - time.monotonic()), use_alarm=False
+            )
+            try:
+                searcher.search_with_collector(query_module.build(parsed), timed)
+            except TimeLimit:
+                truncated = True
+            ordered = [
+                table.rows[hit.docnum].service_id
+                for hit in timed.results()
+                if hit.docnum in table.rows
+            ]
         counts = _facet_counts(table, matched, filters)
     if truncated:
-        log.warning("Recherche tronquée par le budget de temps : %r", params.q)
+        log.warning("Classement tronqué par le budget de temps : %r", params.q)
     return SearchResults(
         params=params,
         services=_load_in_order(ordered[keep - PAGE_SIZE : keep]),
@@ -290,13 +311,43 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
     )
 
 
+def _score_directly(searcher, table: FacetTable, parsed, result: int, keep: int) -> list[int]:  # noqa: ANN001
+    """Score only the few documents that pass the filters (they all match the text).
+
+    When filters leave few documents, jumping the matcher to each of them is far
+    cheaper than walking every match of a common word and discarding most.
+    """
+    packed = result.to_bytes(table.nbytes, "little")
+    docnums = [
+        (i << 3) | bit
+        for i, byte in enumerate(packed)
+        if byte
+        for bit in range(8)
+        if byte >> bit & 1
+    ]
+    whoosh_query = query_module.build(parsed)
+    context = searcher.context()
+    scored: list[tuple[float, int, int]] = []
+    position = 0
+    for subsearcher, offset in searcher.leaf_searchers():
+        end = offset + subsearcher.doc_count_all()
+        matcher = whoosh_query.matcher(subsearcher, context)
+        while position < len(docnums) and docnums[position] < end:
+            local = docnums[position] - offset
+            if matcher.is_active() and matcher.id() < local:
+                matcher.skip_to(local)
+            if matcher.is_active() and matcher.id() == local:
+                sid = table.rows[docnums[position]].service_id
+                scored.append((matcher.score(), -sid, sid))
+            position += 1
+    return [item[2] for item in heapq.nlargest(keep, scored)]
+
+
 def _first_by_name(table: FacetTable, result: int, keep: int) -> list[int]:
     """Service ids of the first ``keep`` documents of ``result`` in name order."""
-    if not result:
-        return []
     packed = result.to_bytes(table.nbytes, "little")
     out: list[int] = []
-    for d in table.by_name:
+    for d in table.iter_by_name():
         if packed[d >> 3] >> (d & 7) & 1:
             out.append(table.rows[d].service_id)
             if len(out) == keep:
