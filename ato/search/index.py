@@ -307,7 +307,7 @@ class SearchIndex:
         target = os.path.join(self.root, name)
         os.makedirs(target)
         ix = index.create_in(target, make_schema())
-        writer = ix.writer(procs=procs, limitmb=256, multisegment=procs > 1)
+        writer = ix.writer(procs=procs, limitmb=1024, multisegment=procs > 1)
         try:
             for document in documents:
                 writer.add_document(**document)
