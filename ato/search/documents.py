@@ -200,7 +200,8 @@ def make_document(
         "id": str(row.id),
         "requis": str(row.requis_id),
         "specs": " ".join(sorted(facets.specialites)),
-        "tout": f"{names} {names} {spec_text} {spec_text} {body}",
+        "titre": f"{names} {spec_text}",
+        "tout": f"{names} {spec_text} {body}",
         "mots": f"{names} {spec_text}",
         "facets": astuple(Facets(**{**facets.__dict__, "digest": digest})),
     }

@@ -51,9 +51,10 @@ def make_schema() -> fields.Schema:
         id=fields.ID(unique=True, stored=True),
         requis=fields.ID,
         specs=fields.KEYWORD,
-        # One full-text field keeps matchers small (one posting list per word); names and
-        # specialty words are written twice in it, which weighs them up in BM25.
-        tout=fields.TEXT(analyzer=analyzer, phrase=False),
+        # Matching reads posting lists only (no scores, see services), hence no frequencies.
+        # ``tout``: every public word; ``titre``: names and specialty labels, for ranking.
+        tout=fields.FieldType(formats.Existence(), analyzer, scorable=False),
+        titre=fields.FieldType(formats.Existence(), analyzer, scorable=False),
         # Unstemmed words of names and specialties: the vocabulary of "Vouliez-vous dire".
         mots=fields.FieldType(formats.Existence(), vocabulary, scorable=False),
         facets=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
@@ -105,6 +106,7 @@ class _SegmentFacets:
         return cls(rows, members, by_name)
 
 
+_BITS = [tuple(b for b in range(8) if byte >> b & 1) for byte in range(256)]
 _segment_cache: dict[tuple[str, str], _SegmentFacets] = {}
 _cache_lock = threading.Lock()
 
@@ -183,6 +185,30 @@ class FacetTable:
 
         for _, _, docnum in heapq.merge(*(stream(*p) for p in self._parts)):
             yield docnum
+
+    def docnums(self, bits: int) -> list[int]:
+        """The document numbers set in ``bits``, ascending."""
+        packed = bits.to_bytes(self.nbytes, "little")
+        return [(i << 3) | b for i, byte in enumerate(packed) if byte for b in _BITS[byte]]
+
+    def first_by_name(self, bits: int, keep: int) -> list[int]:
+        """Docnums of the first ``keep`` documents of ``bits`` in name order."""
+        count = bits.bit_count()
+        if not count or keep <= 0:
+            return []
+        if count * 8 < self.size:  # sparse: sort just these documents
+            rows = self.rows
+            return heapq.nsmallest(
+                keep, self.docnums(bits), key=lambda d: (rows[d].sort_name, rows[d].service_id)
+            )
+        packed = bits.to_bytes(self.nbytes, "little")  # dense: walk the name order
+        out: list[int] = []
+        for d in self.iter_by_name():
+            if packed[d >> 3] >> (d & 7) & 1:
+                out.append(d)
+                if len(out) == keep:
+                    break
+        return out
 
     def term_bits(self, reader, field: str, text: str) -> int:  # noqa: ANN001
         """Documents containing ``text`` in ``field``, as a bitset (cached per generation)."""
@@ -266,6 +292,12 @@ class SearchIndex:
             raise IndexUnavailable(failure)
         assert opened is not None
         return opened
+
+    def forget_term_cache(self) -> None:
+        """Drop this thread's cached posting bitsets (to measure cold searches)."""
+        opened = getattr(self._local, "opened", None)
+        if opened is not None:
+            opened.facets._terms.clear()
 
     def close(self) -> None:
         opened = getattr(self._local, "opened", None)

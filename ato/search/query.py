@@ -1,12 +1,13 @@
-"""From what a requérant types to a Whoosh query — never through Whoosh's query language.
+"""From what a requérant types to index terms — never through Whoosh's query language.
 
 The text is folded and split into words; known phrases are recognised first
 (longest match): specialty labels, synonyms and abbreviations ("dermato",
 "pédopsy", "AVC") become *concepts*, place names and codes ("toulouse",
 "haute garonne", "34") become a département. The remaining words are stemmed;
 the last one also matches as a prefix when its stem is long enough to be
-selective. Fields, wildcards, ranges and boosts typed by users are plain text
-here: ``texte:x`` is the two words "texte" and "x".
+selective. The search then reads the posting lists of these terms itself
+(see services): fields, wildcards, ranges and boosts typed by users are plain
+text here — ``texte:x`` is the two words "texte" and "x".
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from whoosh import query as wq
 
 from ato.directory.models import Departement, Requis, Specialite, Statut
 from ato.extensions import db
@@ -28,6 +28,7 @@ MAX_TERMS = 8
 MIN_PREFIX = 4  # shorter stems ("vi" for "vie") would expand to hundreds of terms
 MAX_PHRASE = 5
 TEXT_FIELD = "tout"
+TITLE_FIELD = "titre"
 COMMUNES_FILE = Path(__file__).resolve().parents[2] / "seed" / "communes.csv"
 VOCABULARY_TTL = 60.0
 
@@ -156,22 +157,3 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
         if len(candidate) >= MIN_PREFIX:
             parsed.prefix = parsed.terms.pop()
     return parsed
-
-
-def _word(stem_text: str, prefix: bool = False) -> wq.Query:
-    term = wq.Term(TEXT_FIELD, stem_text)
-    return wq.Or([term, wq.Prefix(TEXT_FIELD, stem_text)]) if prefix else term
-
-
-def build(parsed: ParsedQuery) -> wq.Query:
-    """Every word and concept must match; a concept matches its specialty or its words."""
-    clauses: list[wq.Query] = [_word(t) for t in parsed.terms]
-    for slug, key in parsed.concepts:
-        meaningful = [k for k in key if k not in STOP_WORDS]
-        text = wq.And([_word(k) for k in meaningful]) if meaningful else wq.NullQuery
-        clauses.append(wq.Or([wq.Term("specs", slug, boost=2.0), text]))
-    if parsed.prefix:
-        clauses.append(_word(parsed.prefix, prefix=True))
-    if not clauses:
-        return wq.Every()
-    return wq.And(clauses) if len(clauses) > 1 else clauses[0]

@@ -8,11 +8,9 @@ answers alone.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import time
-from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,8 +19,6 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
-from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.idsets import BitSet
 
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -48,7 +44,7 @@ from ato.search.models import SearchMiss
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-DIRECT_SCORING_LIMIT = 5000  # below this many filtered documents, score them one by one
+MAX_PREFIX_TERMS = 200  # a prefix of 4+ stem characters rarely reaches this
 # What a result card shows: many-to-one rows joined, collections in one query each.
 RESULT_CARD_OPTIONS = (
     joinedload(Service.requis).joinedload(Requis.departement),
@@ -232,74 +228,80 @@ def _facet_counts(table: FacetTable, matched: int, filters: Filters) -> dict[str
     return counts
 
 
-def _matched_bits(reader, table: FacetTable, parsed) -> int:  # noqa: ANN001
-    """Documents matching the text, evaluated on cached posting bitsets.
-
-    Same semantics as :func:`ato.search.query.build` (every word and concept
-    must match), without scoring: a word costs one posting-list read, then
-    only C-speed bit operations.
-    """
-    field = query_module.TEXT_FIELD
-    matched = table.live
-    for term in parsed.terms:
-        matched &= table.term_bits(reader, field, term)
+def _clause_bits(reader, table: FacetTable, field: str, parsed) -> list[int]:  # noqa: ANN001
+    """One bitset per word, concept or prefix of the query, in ``field``."""
+    bits = table.term_bits
+    clauses = [bits(reader, field, term) for term in parsed.terms]
     for slug, key in parsed.concepts:
         words = [k for k in key if k not in STOP_WORDS]
         by_words = table.live if words else 0
         for word in words:
-            by_words &= table.term_bits(reader, field, word)
-        matched &= table.term_bits(reader, "specs", slug) | by_words
+            by_words &= bits(reader, field, word)
+        clauses.append(bits(reader, "specs", slug) | by_words)
     if parsed.prefix:
         expanded = 0
-        for text in reader.expand_prefix(field, parsed.prefix):
-            expanded |= table.term_bits(
-                reader, field, text.decode() if isinstance(text, bytes) else text
-            )
-        matched &= expanded
-    return matched
+        for n, text in enumerate(reader.expand_prefix(field, parsed.prefix)):
+            if n == MAX_PREFIX_TERMS:
+                break
+            expanded |= bits(reader, field, text.decode() if isinstance(text, bytes) else text)
+        clauses.append(expanded)
+    return clauses
+
+
+def _ranked(table: FacetTable, matched: int, titles: list[int], keep: int) -> list[int]:
+    """Docnums of the best ``keep`` matches, by relevance tier then name.
+
+    Tier 1: every word is in the name or the specialty; tier 2: some are;
+    tier 3: the words are only in the description. Tiers are bitset
+    operations, so ranking costs the same whatever the number of matches.
+    """
+    all_in_title, any_in_title = matched, 0
+    for title in titles:
+        all_in_title &= title
+        any_in_title |= title
+    tiers = (all_in_title, any_in_title & matched & ~all_in_title, matched & ~any_in_title)
+    ordered: list[int] = []
+    for tier in tiers:
+        if len(ordered) >= keep:
+            break
+        ordered += table.first_by_name(tier, keep - len(ordered))
+    return ordered
 
 
 def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
-    """Matching and facets on bitsets; ranking by Whoosh's top-k collector.
+    """Text, filters, facets and ranking on bitsets of the index's posting lists.
 
-    The total and the facet counts need every match but no score: they come
-    from posting bitsets. Scores are only needed for one page: Whoosh's
-    collector keeps the best ``page × PAGE_SIZE`` and may skip whole blocks.
+    Whoosh analyses, stores and expands the vocabulary; matching reads one
+    posting list per word (cached per index generation) and everything else —
+    totals, facet counts, relevance tiers — is C-speed bit arithmetic, so the
+    cost barely grows with the number of matches or the size of the directory.
     """
     sync.ensure_ready()
     keep = min(params.page, MAX_PAGE) * PAGE_SIZE
     truncated = False
     with sync.get_index().searcher() as (searcher, table):
         deadline = time.monotonic() + current_app.config["ATO_SEARCH_TIME_BUDGET"]
-        matched = _matched_bits(searcher.reader(), table, parsed) if parsed.has_text else table.live
-        result = matched & _filter_bits(table, filters)
-        if not result:
-            ordered: list[int] = []  # never ask Whoosh with an empty filter (wrong totals)
-        elif params.tri == "nom" or not parsed.has_text:
-            ordered = _first_by_name(table, result, keep)
-        elif result != matched and result.bit_count() <= DIRECT_SCORING_LIMIT:
-            ordered = _score_directly(searcher, table, parsed, result, keep)
+        reader = searcher.reader()
+        matched = table.live
+        titles: list[int] = []
+        if parsed.has_text:
+            for clause in _clause_bits(reader, table, query_module.TEXT_FIELD, parsed):
+                matched &= clause
+                if time.monotonic() > deadline:
+                    truncated = True
+                    break
+            if not truncated:
+                titles = _clause_bits(reader, table, query_module.TITLE_FIELD, parsed)
+        wanted = _filter_bits(table, filters)
+        result = matched & wanted
+        if parsed.has_text and params.tri != "nom":
+            docnums = _ranked(table, result, [t & wanted for t in titles], keep)
         else:
-            collector = searcher.collector(limit=keep)
-            if result != matched:  # filtered: Whoosh checks each match against the bitset
-                allow = BitSet()
-                allow.bits = array("B", result.to_bytes(table.nbytes, "little"))
-                collector = searcher.collector(limit=keep, filter=allow)
-            timed = TimeLimitCollector(
-                collector, timelimit=max(0.01, deadline - time.monotonic()), use_alarm=False
-            )
-            try:
-                searcher.search_with_collector(query_module.build(parsed), timed)
-            except TimeLimit:
-                truncated = True
-            ordered = [
-                table.rows[hit.docnum].service_id
-                for hit in timed.results()
-                if hit.docnum in table.rows
-            ]
+            docnums = table.first_by_name(result, keep)
+        ordered = [table.rows[d].service_id for d in docnums]
         counts = _facet_counts(table, matched, filters)
     if truncated:
-        log.warning("Classement tronqué par le budget de temps : %r", params.q)
+        log.warning("Recherche tronquée par le budget de temps : %r", params.q)
     return SearchResults(
         params=params,
         services=_load_in_order(ordered[keep - PAGE_SIZE : keep]),
@@ -309,50 +311,6 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
         truncated=truncated,
         counts=counts,
     )
-
-
-def _score_directly(searcher, table: FacetTable, parsed, result: int, keep: int) -> list[int]:  # noqa: ANN001
-    """Score only the few documents that pass the filters (they all match the text).
-
-    When filters leave few documents, jumping the matcher to each of them is far
-    cheaper than walking every match of a common word and discarding most.
-    """
-    packed = result.to_bytes(table.nbytes, "little")
-    docnums = [
-        (i << 3) | bit
-        for i, byte in enumerate(packed)
-        if byte
-        for bit in range(8)
-        if byte >> bit & 1
-    ]
-    whoosh_query = query_module.build(parsed)
-    context = searcher.context()
-    scored: list[tuple[float, int, int]] = []
-    position = 0
-    for subsearcher, offset in searcher.leaf_searchers():
-        end = offset + subsearcher.doc_count_all()
-        matcher = whoosh_query.matcher(subsearcher, context)
-        while position < len(docnums) and docnums[position] < end:
-            local = docnums[position] - offset
-            if matcher.is_active() and matcher.id() < local:
-                matcher.skip_to(local)
-            if matcher.is_active() and matcher.id() == local:
-                sid = table.rows[docnums[position]].service_id
-                scored.append((matcher.score(), -sid, sid))
-            position += 1
-    return [item[2] for item in heapq.nlargest(keep, scored)]
-
-
-def _first_by_name(table: FacetTable, result: int, keep: int) -> list[int]:
-    """Service ids of the first ``keep`` documents of ``result`` in name order."""
-    packed = result.to_bytes(table.nbytes, "little")
-    out: list[int] = []
-    for d in table.iter_by_name():
-        if packed[d >> 3] >> (d & 7) & 1:
-            out.append(table.rows[d].service_id)
-            if len(out) == keep:
-                break
-    return out
 
 
 def _load_in_order(ids: list[int]) -> list[Service]:

@@ -412,3 +412,16 @@ def test_two_processes_updating_the_index_concurrently_lose_nothing(app, app_con
     )
     assert search(SearchParams(q="neurologie")).total == 20
     assert sync.check() == {"manquants": [], "en_trop": [], "differents": []}
+
+
+def test_name_and_specialty_matches_rank_before_description_matches():
+    make_requis(nom="Aaa fictif", services=[make_service(
+        "geriatrie", description="Avis de cardiologie pour les résidents.")])
+    make_requis(nom="Zzz fictif", services=[make_service("cardiologie")])
+    make_requis(nom="Mmm fictif cardiologie", services=[make_service("neurologie")])
+    results = search(SearchParams(q="cardiologie"))
+    order = [s.requis.nom for s in results.services]
+    assert order[-1] == "Aaa fictif"  # description only: last tier
+    assert set(order[:2]) == {"Zzz fictif", "Mmm fictif cardiologie"}
+    by_name = search(SearchParams(q="cardiologie", tri="nom"))
+    assert [s.requis.nom for s in by_name.services][0] == "Aaa fictif"
