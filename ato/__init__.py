@@ -3,7 +3,8 @@
 ``create_app`` is the table of contents of the application. Dependencies
 between features go one way: ``directory`` is the core and imports no other
 feature; ``search``, ``registration``, ``moderation`` and ``reports`` may
-import ``directory``; only this module imports views.
+import ``directory`` (and ``mail``, the outbox they share); only this module
+imports views.
 """
 
 from __future__ import annotations
@@ -33,12 +34,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config_module.load(app.instance_path, config))
 
+    register_models()
     register_extensions(app)
     register_blueprints(app)
     search_sync.init_app(app)
     web.init_app(app)
     register_cli(app)
     return app
+
+
+def register_models() -> None:
+    """Import every feature's models so that the metadata (and Alembic) knows them."""
+    import ato.directory.models
+    import ato.mail.models
+    import ato.registration.models
+    import ato.search.models  # noqa: F401
 
 
 def register_extensions(app: Flask) -> None:
@@ -51,17 +61,21 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from ato.directory.views import bp as directory_bp
+    from ato.registration.views import bp as registration_bp
     from ato.search.views import bp as search_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(registration_bp)
 
 
 def register_cli(app: Flask) -> None:
     from ato.directory.cli import seed_cli
+    from ato.mail.cli import outbox_cli
     from ato.search.cli import search_cli
 
     group = AppGroup("ato", help="Commandes d'exploitation d'ATO.")
     group.add_command(seed_cli)
     group.add_command(search_cli)
+    group.add_command(outbox_cli)
     app.cli.add_command(group)

@@ -57,6 +57,17 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_SEARCH_TIME_BUDGET": float(env.get("ATO_SEARCH_TIME_BUDGET", "0.5")),
         # "stub" answers every search with fixed ids: the benchmarks' ceiling, never production.
         "ATO_SEARCH_ENGINE": env.get("ATO_SEARCH_ENGINE", "whoosh"),
+        "ATO_MAIL_FROM": env.get("ATO_MAIL_FROM", "ATO <ne-pas-repondre@ato.invalid>"),
+        "ATO_MAIL_DOMAIN": env.get("ATO_MAIL_DOMAIN", "ato.invalid"),
+        "ATO_STAFF_EMAIL": env.get("ATO_STAFF_EMAIL", "equipe@ato.invalid"),
+        # No SMTP host: each mail is written as a .eml file in the instance folder.
+        "ATO_SMTP_HOST": env.get("ATO_SMTP_HOST", ""),
+        "ATO_SMTP_PORT": int(env.get("ATO_SMTP_PORT", "25")),
+        "ATO_SMTP_STARTTLS": _bool(env.get("ATO_SMTP_STARTTLS", "false")),
+        "ATO_SMTP_USER": env.get("ATO_SMTP_USER", ""),
+        "ATO_SMTP_PASSWORD": env.get("ATO_SMTP_PASSWORD", ""),
+        "ATO_SMTP_TIMEOUT": float(env.get("ATO_SMTP_TIMEOUT", "10")),
+        "ATO_SUBMISSION_RATE_LIMIT": env.get("ATO_SUBMISSION_RATE_LIMIT", "20 per hour"),
         "RATELIMIT_STORAGE_URI": env.get("ATO_RATELIMIT_STORAGE_URI", "memory://"),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TEMPLATES_AUTO_RELOAD": ato_env == "development",

@@ -83,6 +83,8 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
 def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
     if exc.code is None or exc.code < 400:
         return exc.get_response()
+    if exc.response is not None:  # a view's own answer (e.g. the form shown again on 429)
+        return exc.response
     page, code = render_error(exc.code)
     response = Response(page, status=code, mimetype="text/html")
     if exc.code == 405 and exc.valid_methods:

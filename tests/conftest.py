@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from ato import create_app
 from ato.directory import seeding
-from ato.extensions import db
+from ato.extensions import db, limiter
 from ato.search.query import forget_vocabulary
 
 REFERENCE_TABLES = {"departement", "specialite", "outil", "alembic_version"}
@@ -61,7 +61,7 @@ def app_config(database_url: str) -> dict:
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_ENABLED": False,
+        "ATO_SUBMISSION_RATE_LIMIT": "1000 per minute",
     }
 
 
@@ -92,6 +92,7 @@ def _clean_directory(request: pytest.FixtureRequest) -> Iterator[None]:
                 db.session.execute(table.delete())
         db.session.commit()
     reset_search_index(application)
+    limiter.reset()
 
 
 def reset_search_index(application: Flask) -> None:
@@ -100,6 +101,22 @@ def reset_search_index(application: Flask) -> None:
     shutil.rmtree(application.config["ATO_SEARCH_INDEX_PATH"], ignore_errors=True)
     application.extensions["ato_search_state"]["ready"] = False
     forget_vocabulary()
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator:
+    """A real local SMTP server, wired into the app for this test."""
+    from tests.smtp import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    previous = app.config["ATO_SMTP_HOST"], app.config["ATO_SMTP_PORT"]
+    app.config.update(ATO_SMTP_HOST="127.0.0.1", ATO_SMTP_PORT=server.port, ATO_SMTP_TIMEOUT=5)
+    try:
+        yield server
+    finally:
+        server.stop()
+        app.config["ATO_SMTP_HOST"], app.config["ATO_SMTP_PORT"] = previous
 
 
 @pytest.fixture

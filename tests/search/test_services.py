@@ -415,8 +415,10 @@ def test_two_processes_updating_the_index_concurrently_lose_nothing(app, app_con
 
 
 def test_name_and_specialty_matches_rank_before_description_matches():
-    make_requis(nom="Aaa fictif", services=[make_service(
-        "geriatrie", description="Avis de cardiologie pour les résidents.")])
+    make_requis(
+        nom="Aaa fictif",
+        services=[make_service("geriatrie", description="Avis de cardiologie pour les résidents.")],
+    )
     make_requis(nom="Zzz fictif", services=[make_service("cardiologie")])
     make_requis(nom="Mmm fictif cardiologie", services=[make_service("neurologie")])
     results = search(SearchParams(q="cardiologie"))

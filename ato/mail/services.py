@@ -1,0 +1,138 @@
+"""Queue mails in the outbox and deliver them after the commit.
+
+``queue()`` only adds a row to the session (the caller commits it with the
+change that caused it). ``deliver_due()`` sends what is due, one row at a time:
+the row is claimed (attempts + 1, next attempt pushed back) and committed
+*before* talking to SMTP, then marked sent. A crash between the two can only
+cause a resend of the same Message-ID, which receiving servers deduplicate;
+a server outage leaves the row for a later attempt with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ato.directory.models import utcnow
+from ato.extensions import db
+from ato.mail.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+BASE_DELAY = timedelta(seconds=30)
+
+
+class HeaderInjection(ValueError):
+    """A header value contains a line break."""
+
+
+def _header(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise HeaderInjection("retour à la ligne interdit dans un en-tête de courriel")
+    return value
+
+
+def queue(recipient: str, subject: str, body: str) -> OutboxMessage:
+    """Add a mail to the outbox (in the caller's transaction); returns the row."""
+    domain = current_app.config["ATO_MAIL_DOMAIN"]
+    message = OutboxMessage(
+        message_id=f"<{uuid.uuid4().hex}@{domain}>",
+        recipient=_header(recipient),
+        subject=_header(subject),
+        body=body,
+    )
+    db.session.add(message)
+    return message
+
+
+def build(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["ATO_MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = formatdate(localtime=False)
+    email.set_content(message.body)
+    return email
+
+
+def _transport(email: EmailMessage) -> None:
+    config = current_app.config
+    host = config["ATO_SMTP_HOST"]
+    if not host:  # development: one .eml file per message in the instance folder
+        folder = Path(current_app.instance_path) / "mails"
+        folder.mkdir(exist_ok=True)
+        name = email["Message-ID"].strip("<>").split("@")[0]
+        (folder / f"{name}.eml").write_bytes(bytes(email))
+        log.info("Courriel écrit dans %s/%s.eml : %s", folder, name, email["Subject"])
+        return
+    with smtplib.SMTP(host, config["ATO_SMTP_PORT"], timeout=config["ATO_SMTP_TIMEOUT"]) as smtp:
+        if config["ATO_SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["ATO_SMTP_USER"]:
+            smtp.login(config["ATO_SMTP_USER"], config["ATO_SMTP_PASSWORD"])
+        smtp.send_message(email)
+
+
+def deliver_due(limit: int = 50) -> tuple[int, int]:
+    """Send the due messages; returns (sent, failed). Commits per message."""
+    sent = failed = 0
+    for _ in range(limit):
+        now = utcnow()
+        message = db.session.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        if message is None:
+            break
+        # Claim: another sender skips it until the backoff expires.
+        attempts = message.attempts + 1
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.attempts == message.attempts,
+                OutboxMessage.sent_at.is_(None),
+            )
+            .values(attempts=attempts, next_attempt_at=now + BASE_DELAY * 2 ** (attempts - 1))
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        try:
+            _transport(build(message))
+        except (OSError, smtplib.SMTPException) as exc:
+            failed += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            db.session.commit()
+            log.warning("Envoi du courriel %s reporté : %s", message.message_id, exc)
+            continue
+        message.sent_at = utcnow()
+        message.last_error = None
+        db.session.commit()
+        sent += 1
+    return sent, failed
+
+
+def try_deliver() -> None:
+    """Best effort right after a request that queued mail; never raises."""
+    try:
+        deliver_due(limit=10)
+    except Exception:  # the CLI sender will retry
+        db.session.rollback()
+        log.exception("Envoi immédiat des courriels impossible ; ils restent dans la file")

@@ -1,0 +1,380 @@
+"""Registration operations. They flush; the view commits once.
+
+A submission is saved (pending requis + ``Demande`` + outbox mails) in one
+transaction before anything else happens; the mails leave after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from ato.directory.models import (
+    LIVE_STATUTS,
+    Canal,
+    Departement,
+    NatureRequis,
+    Outil,
+    Public,
+    Requis,
+    Service,
+    Specialite,
+    Statut,
+)
+from ato.extensions import db
+from ato.mail import services as mail
+from ato.registration.forms import RequisForm
+from ato.registration.models import (
+    CategorieSignalement,
+    Demande,
+    NatureDemande,
+    Signalement,
+    StatutDemande,
+)
+
+MAGIC_LINK_MAX_AGE = 7 * 24 * 3600
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def tracking_token(idempotency_key: str) -> str:
+    """The private tracking token of a request: the same form always gets the same one."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, b"suivi:" + idempotency_key.encode(), hashlib.sha256).digest()
+    return secrets.base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_by_token(token: str) -> Demande | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Demande).where(Demande.token_hash == token_hash(token)))
+
+
+def find_by_key(key: str) -> Demande | None:
+    return db.session.scalar(select(Demande).where(Demande.idempotency_key == key))
+
+
+# --- payload ------------------------------------------------------------------------------------
+
+
+def payload_from_form(nature: str, form: RequisForm) -> dict[str, Any]:
+    """The normalised content of a form, as stored with the request."""
+    identity: dict[str, Any] = {"nom": form.nom.data.strip()}
+    for name in ("finess", "rpps", "civilite", "prenom", "profession", "type_dispositif"):
+        if name in form:
+            identity[name] = (form[name].data or "").strip() or None
+    for name in ("adresse", "code_postal", "ville", "departement", "site_web", "telephone"):
+        identity[name] = (form[name].data or "").strip() or None
+    services = []
+    for entry in form.services:
+        s = entry.form
+        services.append(
+            {
+                "nom": s.nom.data.strip(),
+                "specialite": s.specialite.data,
+                "thematiques": list(s.thematiques.data or []),
+                "description": (s.description.data or "").strip() or None,
+                "demandeurs": (s.demandeurs.data or "").strip() or None,
+                "pieces": (s.pieces.data or "").strip() or None,
+                "delai_heures": int(s.delai.data) if s.delai.data else None,
+                "disponibilite": (s.disponibilite.data or "").strip() or None,
+                "public": s.public.data,
+                "regional": bool(s.regional.data),
+                "departements": [] if s.regional.data else list(s.departements.data or []),
+                "canaux": [
+                    {"outil": c.form.outil.data, "adresse": c.form.adresse.data.strip()}
+                    for c in s.canaux
+                    if c.form.outil.data and c.form.adresse.data
+                ],
+            }
+        )
+    return {
+        "nature": nature,
+        "requis": identity,
+        "contact": {
+            "nom": form.contact_nom.data.strip(),
+            "fonction": (form.contact_fonction.data or "").strip() or None,
+            "email": form.contact_email.data,
+            "telephone": (form.contact_telephone.data or "").strip() or None,
+        },
+        "services": services,
+    }
+
+
+def form_data_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Form data (for ``Form(data=…)``) that shows a stored payload again."""
+    identity = payload["requis"]
+    data = {k: v for k, v in identity.items() if v is not None}
+    contact = payload["contact"]
+    data.update(
+        contact_nom=contact["nom"],
+        contact_fonction=contact.get("fonction"),
+        contact_email=contact["email"],
+        contact_telephone=contact.get("telephone"),
+    )
+    data["services"] = [
+        {
+            **{k: v for k, v in s.items() if k not in ("canaux", "delai_heures")},
+            "delai": str(s["delai_heures"]) if s.get("delai_heures") else "",
+            "canaux": s["canaux"] + [{"outil": "", "adresse": ""}] * (3 - len(s["canaux"])),
+        }
+        for s in payload["services"]
+    ]
+    return data
+
+
+def payload_from_requis(requis: Requis) -> dict[str, Any]:
+    """The current content of a published entry, to prefill an update form."""
+    return {
+        "nature": requis.nature.value,
+        "requis": {
+            "nom": requis.nom,
+            "finess": requis.finess,
+            "rpps": requis.rpps,
+            "civilite": requis.civilite,
+            "prenom": requis.prenom,
+            "profession": requis.profession_code,
+            "adresse": requis.adresse,
+            "code_postal": requis.code_postal,
+            "ville": requis.ville,
+            "departement": requis.departement_code,
+            "site_web": requis.site_web,
+            "telephone": requis.telephone,
+        },
+        "contact": {
+            "nom": requis.contact_nom or "",
+            "fonction": None,
+            "email": requis.contact_email or "",
+            "telephone": None,
+        },
+        "services": [
+            {
+                "nom": s.nom,
+                "specialite": s.specialite.slug,
+                "thematiques": [t.slug for t in s.thematiques],
+                "description": s.description,
+                "demandeurs": s.demandeurs,
+                "pieces": s.pieces_a_joindre,
+                "delai_heures": s.delai_reponse_heures,
+                "disponibilite": s.disponibilite,
+                "public": s.public.value,
+                "regional": s.couverture_regionale,
+                "departements": [d.code for d in s.departements],
+                "canaux": [{"outil": c.outil.slug, "adresse": c.adresse} for c in s.canaux],
+            }
+            for s in requis.services
+        ],
+    }
+
+
+def apply_payload(requis: Requis, payload: dict[str, Any]) -> None:
+    """Write a payload's content onto a requis (its services are replaced)."""
+    identity = payload["requis"]
+    requis.nom = identity["nom"]
+    requis.finess = identity.get("finess")
+    requis.rpps = identity.get("rpps")
+    requis.civilite = identity.get("civilite")
+    requis.prenom = identity.get("prenom")
+    requis.profession_code = identity.get("profession")
+    for name in ("adresse", "code_postal", "ville", "site_web", "telephone"):
+        setattr(requis, name, identity.get(name))
+    requis.departement_code = identity["departement"]
+    requis.contact_nom = payload["contact"]["nom"]
+    requis.contact_email = payload["contact"]["email"]
+    specialites = {s.slug: s for s in db.session.scalars(select(Specialite))}
+    outils = {o.slug: o for o in db.session.scalars(select(Outil))}
+    departements = {d.code: d for d in db.session.scalars(select(Departement))}
+    requis.services = [
+        Service(
+            position=i,
+            nom=s["nom"],
+            specialite=specialites[s["specialite"]],
+            thematiques=[specialites[t] for t in s["thematiques"]],
+            description=s.get("description"),
+            demandeurs=s.get("demandeurs"),
+            pieces_a_joindre=s.get("pieces"),
+            delai_reponse_heures=s.get("delai_heures"),
+            disponibilite=s.get("disponibilite"),
+            public=Public(s["public"]),
+            couverture_regionale=s["regional"],
+            departements=[departements[c] for c in s["departements"]],
+            canaux=[
+                Canal(position=j, outil=outils[c["outil"]], adresse=c["adresse"])
+                for j, c in enumerate(s["canaux"])
+            ],
+        )
+        for i, s in enumerate(payload["services"])
+    ]
+
+
+# --- duplicates ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    requis: Requis
+    identifier: str
+
+    @property
+    def published(self) -> bool:
+        return self.requis.statut == Statut.PUBLISHED
+
+
+def find_duplicate(payload: dict[str, Any]) -> Duplicate | None:
+    """A live (pending or published) entry with the same FINESS or RPPS."""
+    identity = payload["requis"]
+    for column, value in (
+        (Requis.finess, identity.get("finess")),
+        (Requis.rpps, identity.get("rpps")),
+    ):
+        if value:
+            found = db.session.scalar(
+                select(Requis).where(column == value, Requis.statut.in_(LIVE_STATUTS))
+            )
+            if found is not None:
+                return Duplicate(found, value)
+    return None
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+
+def submit(payload: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]:
+    """Record a new registration request (pending entry, request, mails). Flushes.
+
+    Returns the request and its tracking token. The caller commits; an
+    ``IntegrityError`` at that point means the same form (idempotency key) or
+    the same identifier was committed concurrently.
+    """
+    token = tracking_token(idempotency_key)
+    requis = Requis(
+        nature=NatureRequis(payload["nature"]),
+        statut=Statut.PENDING,
+        nom=payload["requis"]["nom"],
+        ville=payload["requis"]["ville"],
+        departement_code=payload["requis"]["departement"],
+    )
+    apply_payload(requis, payload)
+    demande = Demande(
+        nature=NatureDemande.INSCRIPTION,
+        requis=requis,
+        payload=payload,
+        token_hash=token_hash(token),
+        idempotency_key=idempotency_key,
+        contact_email=payload["contact"]["email"],
+    )
+    db.session.add(demande)
+    _queue_mails(demande, token, new=True)
+    db.session.flush()
+    return demande, token
+
+
+def resubmit(demande: Demande, payload: dict[str, Any], token: str) -> None:
+    """The submitter completes a request sent back to them ("à compléter"). Flushes."""
+    demande.payload = payload
+    demande.statut = StatutDemande.RECUE
+    demande.message = None
+    demande.submissions += 1
+    demande.contact_email = payload["contact"]["email"]
+    if demande.nature == NatureDemande.INSCRIPTION:
+        apply_payload(demande.requis, payload)
+    _queue_mails(demande, token, new=False)
+    db.session.flush()
+
+
+def propose_update(
+    requis: Requis, payload: dict[str, Any], idempotency_key: str
+) -> tuple[Demande, str]:
+    """A pending revision of a published entry: nothing published changes. Flushes."""
+    token = tracking_token(idempotency_key)
+    demande = Demande(
+        nature=NatureDemande.MODIFICATION,
+        requis=requis,
+        payload=payload,
+        token_hash=token_hash(token),
+        idempotency_key=idempotency_key,
+        contact_email=payload["contact"]["email"],
+    )
+    db.session.add(demande)
+    _queue_mails(demande, token, new=True)
+    db.session.flush()
+    return demande, token
+
+
+def _queue_mails(demande: Demande, token: str, new: bool) -> None:
+    link = url_for("registration.suivi", token=token, _external=True)
+    name = demande.payload["requis"]["nom"]
+    mail.queue(
+        demande.contact_email,
+        f"ATO — {'votre demande est enregistrée' if new else 'demande complétée reçue'} : {name}"[
+            :250
+        ],
+        render_template("registration/mail_accuse.txt", demande=demande, link=link, new=new),
+    )
+    mail.queue(
+        current_app.config["ATO_STAFF_EMAIL"],
+        f"ATO — {'nouvelle demande' if new else 'demande complétée'} "
+        f"({demande.nature.value}) : {name}"[:250],
+        render_template("registration/mail_equipe.txt", demande=demande, new=new),
+    )
+
+
+def report_error(
+    requis: Requis, categorie: str, commentaire: str, email: str | None
+) -> Signalement:
+    signalement = Signalement(
+        requis=requis,
+        categorie=CategorieSignalement(categorie),
+        commentaire=commentaire,
+        email=email or None,
+    )
+    db.session.add(signalement)
+    db.session.flush()
+    return signalement
+
+
+# --- magic links --------------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ato-mise-a-jour")
+
+
+def send_update_link(requis: Requis) -> bool:
+    """Mail a link to update the entry to its *registered* contact. Flushes.
+
+    Returns False when the entry has no contact address (nothing is sent).
+    """
+    if not requis.contact_email:
+        return False
+    token = _serializer().dumps({"requis": requis.id})
+    link = url_for("registration.mise_a_jour", token=token, _external=True)
+    mail.queue(
+        requis.contact_email,
+        f"ATO — mettre à jour la fiche : {requis.display_name}"[:250],
+        render_template("registration/mail_lien.txt", requis=requis, link=link),
+    )
+    db.session.flush()
+    return True
+
+
+def requis_from_update_link(token: str) -> Requis | None:
+    try:
+        data = _serializer().loads(token, max_age=MAGIC_LINK_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    requis = db.session.get(Requis, data.get("requis")) if isinstance(data, dict) else None
+    return requis if requis is not None and requis.is_published else None

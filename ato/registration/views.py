@@ -1,0 +1,232 @@
+"""Public registration: forms, tracking link, update link, error reports."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import RequestLimit
+from sqlalchemy.exc import IntegrityError
+
+from ato.directory import services as directory
+from ato.extensions import csrf, db, limiter
+from ato.mail import services as mail
+from ato.registration import services
+from ato.registration.forms import FORMS, RequisForm, SignalementForm
+from ato.registration.models import StatutDemande
+
+bp = Blueprint("registration", __name__)
+
+TITLES = {
+    "etablissement": "Inscrire un établissement de santé",
+    "liberal": "Inscrire un professionnel libéral",
+    "dispositif": "Inscrire un dispositif de coordination ou régional",
+}
+
+
+def _submission_limit() -> str:
+    return current_app.config["ATO_SUBMISSION_RATE_LIMIT"]
+
+
+def _too_many(limit: RequestLimit) -> Response:
+    """Over the per-IP limit: show the form again, everything typed kept, and say why."""
+    nature = (request.view_args or {}).get("nature")
+    if nature in FORMS:
+        form = FORMS[nature]()
+        return Response(_render_form(form, nature, limited=True), status=429)
+    return Response(
+        render_template(
+            "errors/error.html",
+            code=429,
+            title="Trop de demandes",
+            message="Réessayez dans une heure.",
+        ),
+        status=429,
+    )
+
+
+def _render_form(form: RequisForm, nature: str, **context: object) -> str:
+    return render_template(
+        "registration/formulaire.html",
+        form=form,
+        nature=nature,
+        title=context.pop("title", TITLES[nature]),
+        **context,
+    )
+
+
+def _handle_actions(form: RequisForm) -> bool:
+    """'Ajouter un service' / 'Retirer' without JavaScript: re-render, nothing validated."""
+    action = request.form.get("action", "")
+    if action == "ajouter-service":
+        form.add_service()
+        return True
+    if action.startswith("retirer-service-") and action.rsplit("-", 1)[1].isdigit():
+        form.remove_service(int(action.rsplit("-", 1)[1]))
+        return True
+    return False
+
+
+@bp.get("/inscription")
+def choix() -> str:
+    return render_template("registration/choix.html")
+
+
+@bp.route("/inscription/<nature>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token, so that an expired one keeps what was typed
+@limiter.limit(
+    _submission_limit,
+    methods=["POST"],
+    on_breach=_too_many,
+    deduct_when=lambda response: response.status_code == 303,
+)
+def inscription(nature: str) -> str | Response | tuple[str, int]:
+    if nature not in FORMS:
+        abort(404)
+    form = FORMS[nature]()
+    if request.method == "GET":
+        form.idem.data = services.new_idempotency_key()
+        return _render_form(form, nature)
+    if not form.idem.data or len(form.idem.data) > 64:
+        form.idem.data = services.new_idempotency_key()
+    if _handle_actions(form):
+        return _render_form(form, nature)
+    if form.site_internet.data:  # honeypot: answer as if all went well, keep nothing
+        return render_template("registration/recu.html")
+    if not form.validate():
+        expired = bool(form.csrf_token.errors)
+        return _render_form(form, nature, expired=expired), 422
+    existing = services.find_by_key(form.idem.data)
+    if existing is not None:  # double click, back and resubmit: the same request
+        return _to_tracking(form.idem.data)
+    payload = services.payload_from_form(nature, form)
+    duplicate = services.find_duplicate(payload)
+    if duplicate is not None:
+        return _render_form(form, nature, duplicate=duplicate), 409
+    services.submit(payload, form.idem.data)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form, or the same identifier, committed meanwhile
+        db.session.rollback()
+        if services.find_by_key(form.idem.data) is not None:
+            return _to_tracking(form.idem.data)
+        return _render_form(form, nature, duplicate=services.find_duplicate(payload)), 409
+    mail.try_deliver()
+    return _to_tracking(form.idem.data, nouveau=True)
+
+
+def _to_tracking(key: str, nouveau: bool = False) -> Response:
+    token = services.tracking_token(key)
+    target = url_for("registration.suivi", token=token, nouveau=1 if nouveau else None)
+    return redirect(target, 303)
+
+
+@bp.route("/suivi/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def suivi(token: str) -> str | Response | tuple[str, int]:
+    demande = services.find_by_token(token)
+    if demande is None:  # the same answer whether the request exists or not
+        return render_template("registration/suivi_inconnu.html"), 404
+    nature = demande.payload["nature"]
+    form = None
+    if demande.statut == StatutDemande.A_COMPLETER:
+        if request.method == "POST":
+            form = FORMS[nature]()
+            if not _handle_actions(form) and form.validate():
+                services.resubmit(demande, services.payload_from_form(nature, form), token)
+                db.session.commit()
+                mail.try_deliver()
+                return redirect(url_for("registration.suivi", token=token), 303)
+        else:
+            form = FORMS[nature](data=services.form_data_from_payload(demande.payload))
+            form.populate_choices()
+    elif request.method == "POST":
+        return redirect(url_for("registration.suivi", token=token), 303)
+    page = render_template(
+        "registration/suivi.html",
+        demande=demande,
+        form=form,
+        nature=nature,
+        nouveau=request.args.get("nouveau") == "1",
+    )
+    return page, 200 if form is None or not form.errors else 422
+
+
+@bp.post("/requis/<int:requis_id>/mise-a-jour")
+@limiter.limit("5 per hour")
+def demander_lien(requis_id: int) -> str:
+    requis = directory.get_published_requis(requis_id)
+    if requis is None:
+        abort(404)
+    services.send_update_link(requis)
+    db.session.commit()
+    mail.try_deliver()
+    return render_template("registration/lien_envoye.html", requis=requis)
+
+
+@bp.route("/mise-a-jour/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
+    requis = services.requis_from_update_link(token)
+    if requis is None:
+        return render_template("registration/lien_invalide.html"), 404
+    nature = requis.nature.value
+    title = f"Mettre à jour la fiche : {requis.display_name}"
+    if request.method == "GET":
+        form = FORMS[nature](
+            data=services.form_data_from_payload(services.payload_from_requis(requis))
+        )
+        form.populate_choices()
+        form.idem.data = services.new_idempotency_key()
+        return _render_form(form, nature, title=title, update=requis)
+    form = FORMS[nature]()
+    if _handle_actions(form):
+        return _render_form(form, nature, title=title, update=requis)
+    if not form.validate():
+        return _render_form(
+            form, nature, title=title, update=requis, expired=bool(form.csrf_token.errors)
+        ), 422
+    if services.find_by_key(form.idem.data or "") is None:
+        services.propose_update(
+            requis,
+            services.payload_from_form(nature, form),
+            form.idem.data or services.new_idempotency_key(),
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+        mail.try_deliver()
+    return _to_tracking(form.idem.data, nouveau=True)
+
+
+@bp.route("/requis/<int:requis_id>/signaler", methods=["GET", "POST"])
+def signaler(requis_id: int) -> str | tuple[str, int]:
+    requis = directory.get_published_requis(requis_id)
+    if requis is None:
+        abort(404)
+    form = SignalementForm()
+    if request.method == "POST":
+        if form.validate():
+            services.report_error(
+                requis, form.categorie.data, form.commentaire.data, form.courriel.data
+            )
+            db.session.commit()
+            return render_template("registration/signalement_merci.html", requis=requis)
+        return render_template("registration/signaler.html", form=form, requis=requis), 422
+    return render_template("registration/signaler.html", form=form, requis=requis)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Tracking and update pages carry private tokens: never cache them."""
+    if request.endpoint in ("registration.suivi", "registration.mise_a_jour"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
