@@ -65,7 +65,7 @@ def build(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def _transport(email: EmailMessage) -> None:
+def _transport(email: EmailMessage, timeout: float | None = None) -> None:
     config = current_app.config
     host = config["ATO_SMTP_HOST"]
     if not host:  # development: one .eml file per message in the instance folder
@@ -75,7 +75,8 @@ def _transport(email: EmailMessage) -> None:
         (folder / f"{name}.eml").write_bytes(bytes(email))
         log.info("Courriel écrit dans %s/%s.eml : %s", folder, name, email["Subject"])
         return
-    with smtplib.SMTP(host, config["ATO_SMTP_PORT"], timeout=config["ATO_SMTP_TIMEOUT"]) as smtp:
+    timeout = timeout or config["ATO_SMTP_TIMEOUT"]
+    with smtplib.SMTP(host, config["ATO_SMTP_PORT"], timeout=timeout) as smtp:
         if config["ATO_SMTP_STARTTLS"]:
             smtp.starttls()
         if config["ATO_SMTP_USER"]:
@@ -83,7 +84,7 @@ def _transport(email: EmailMessage) -> None:
         smtp.send_message(email)
 
 
-def deliver_due(limit: int = 50) -> tuple[int, int]:
+def deliver_due(limit: int = 50, timeout: float | None = None) -> tuple[int, int]:
     """Send the due messages; returns (sent, failed). Commits per message."""
     sent = failed = 0
     for _ in range(limit):
@@ -115,7 +116,7 @@ def deliver_due(limit: int = 50) -> tuple[int, int]:
         if not claimed:
             continue
         try:
-            _transport(build(message))
+            _transport(build(message), timeout)
         except (OSError, smtplib.SMTPException) as exc:
             failed += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -132,7 +133,8 @@ def deliver_due(limit: int = 50) -> tuple[int, int]:
 def try_deliver() -> None:
     """Best effort right after a request that queued mail; never raises."""
     try:
-        deliver_due(limit=10)
+        # A short timeout: a slow mail server must not hold the person's page.
+        deliver_due(limit=10, timeout=2.0)
     except Exception:  # the CLI sender will retry
         db.session.rollback()
         log.exception("Envoi immédiat des courriels impossible ; ils restent dans la file")

@@ -62,6 +62,12 @@ def _render_form(form: RequisForm, nature: str, **context: object) -> str:
     )
 
 
+def _csrf_failed(form: RequisForm) -> bool:
+    """Whether the form failed only because its CSRF token expired or is missing."""
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
+
+
 def _handle_actions(form: RequisForm) -> bool:
     """'Ajouter un service' / 'Retirer' without JavaScript: re-render, nothing validated."""
     action = request.form.get("action", "")
@@ -101,8 +107,7 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
     if form.site_internet.data:  # honeypot: answer as if all went well, keep nothing
         return render_template("registration/recu.html")
     if not form.validate():
-        expired = bool(form.csrf_token.errors)
-        return _render_form(form, nature, expired=expired), 422
+        return _render_form(form, nature, expired=_csrf_failed(form)), 422
     existing = services.find_by_key(form.idem.data)
     if existing is not None:  # double click, back and resubmit: the same request
         return _to_tracking(form.idem.data)
@@ -110,8 +115,8 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
     duplicate = services.find_duplicate(payload)
     if duplicate is not None:
         return _render_form(form, nature, duplicate=duplicate), 409
-    services.submit(payload, form.idem.data)
     try:
+        services.submit(payload, form.idem.data)
         db.session.commit()
     except IntegrityError:  # the same form, or the same identifier, committed meanwhile
         db.session.rollback()
@@ -187,21 +192,21 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
         form.idem.data = services.new_idempotency_key()
         return _render_form(form, nature, title=title, update=requis)
     form = FORMS[nature]()
+    if not form.idem.data or len(form.idem.data) > 64:
+        form.idem.data = services.new_idempotency_key()
     if _handle_actions(form):
         return _render_form(form, nature, title=title, update=requis)
     if not form.validate():
         return _render_form(
-            form, nature, title=title, update=requis, expired=bool(form.csrf_token.errors)
+            form, nature, title=title, update=requis, expired=_csrf_failed(form)
         ), 422
-    if services.find_by_key(form.idem.data or "") is None:
-        services.propose_update(
-            requis,
-            services.payload_from_form(nature, form),
-            form.idem.data or services.new_idempotency_key(),
-        )
+    if services.find_by_key(form.idem.data) is None:
         try:
+            services.propose_update(
+                requis, services.payload_from_form(nature, form), form.idem.data
+            )
             db.session.commit()
-        except IntegrityError:
+        except IntegrityError:  # the same form committed concurrently: one request
             db.session.rollback()
         mail.try_deliver()
     return _to_tracking(form.idem.data, nouveau=True)

@@ -1,0 +1,69 @@
+"""The outbox: queued in the caller's transaction, delivered once, retried with backoff."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from ato.extensions import db
+from ato.mail import services
+from ato.mail.models import OutboxMessage
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+def test_queued_mail_is_delivered_once_with_its_message_id(smtp):
+    message = services.queue("a@exemple.fr", "Objet", "Corps du message")
+    db.session.commit()
+    assert services.deliver_due() == (1, 0)
+    assert services.deliver_due() == (0, 0)
+    (received,) = smtp.messages
+    assert received["Message-ID"] == message.message_id
+    assert received["To"] == "a@exemple.fr" and received["Subject"] == "Objet"
+
+
+def test_a_rolled_back_transaction_sends_nothing(smtp):
+    services.queue("a@exemple.fr", "Objet", "Corps")
+    db.session.rollback()
+    assert services.deliver_due() == (0, 0)
+    assert smtp.messages == []
+
+
+def test_smtp_outage_is_retried_with_backoff(smtp):
+    smtp.stop()
+    services.queue("a@exemple.fr", "Objet", "Corps")
+    db.session.commit()
+    assert services.deliver_due() == (0, 1)
+    row = db.session.scalars(select(OutboxMessage)).one()
+    assert row.attempts == 1 and row.sent_at is None and "Error" in row.last_error
+    smtp.start()
+    assert services.deliver_due() == (0, 0)  # not due yet
+    with freeze_time(timedelta(seconds=31), tick=True):
+        assert services.deliver_due() == (1, 0)
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.parametrize("field", ["recipient", "subject"])
+def test_line_breaks_never_reach_a_header(field):
+    values = {"recipient": "a@exemple.fr", "subject": "Objet", "body": "x"}
+    values[field] = "x\r\nBcc: victime@exemple.fr"
+    with pytest.raises(services.HeaderInjection):
+        services.queue(**values)
+
+
+def test_without_smtp_host_mails_are_written_as_eml_files(app):
+    services.queue("a@exemple.fr", "Objet", "Corps")
+    db.session.commit()
+    assert app.config["ATO_SMTP_HOST"] == ""
+    assert services.deliver_due() == (1, 0)
+    files = list((Path(app.instance_path) / "mails").glob("*.eml"))
+    assert any(b"Subject: Objet" in f.read_bytes() for f in files)
+
+
+def test_outbox_send_command(runner, smtp):
+    services.queue("a@exemple.fr", "Objet", "Corps")
+    db.session.commit()
+    result = runner.invoke(args=["ato", "outbox", "send"])
+    assert result.exit_code == 0 and "1 envoyé(s)" in result.output
