@@ -245,23 +245,25 @@ def get_published_requis(requis_id: int) -> Requis | None:
     )
 
 
-def match_by_name(text: str, limit: int = 50) -> list[Service]:
-    """A plain name match, the fallback when the full-text index is unavailable."""
-    words = [w for w in text.split() if w][:8]
-    if not words:
-        return []
-    query = published().join(Service.specialite)
+def filter_words(query: Select, words: list[str]) -> Select:
+    """Every word in a name, the town, the specialty or the description (SQL ``LIKE``).
+
+    The plain text match used when the full-text index is unavailable; ``%``,
+    ``_`` and ``\\`` typed by users are literal characters.
+    """
+    query = query.join(Specialite, Specialite.id == Service.specialite_id)
     for word in words:
         pattern = f"%{_escape_like(word)}%"
         query = query.where(
             or_(
                 Requis.nom.ilike(pattern, escape="\\"),
-                Requis.ville.ilike(pattern, escape="\\"),
                 Service.nom.ilike(pattern, escape="\\"),
+                Requis.ville.ilike(pattern, escape="\\"),
                 Specialite.libelle.ilike(pattern, escape="\\"),
+                Service.description.ilike(pattern, escape="\\"),
             )
         )
-    return _load(query.order_by(Requis.nom, Service.nom).limit(limit))
+    return query
 
 
 def _escape_like(word: str) -> str:

@@ -259,7 +259,6 @@ def submit(payload: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]
     ``IntegrityError`` at that point means the same form (idempotency key) or
     the same identifier was committed concurrently.
     """
-    token = tracking_token(idempotency_key)
     requis = Requis(
         nature=NatureRequis(payload["nature"]),
         statut=Statut.PENDING,
@@ -268,18 +267,7 @@ def submit(payload: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]
         departement_code=payload["requis"]["departement"],
     )
     apply_payload(requis, payload)
-    demande = Demande(
-        nature=NatureDemande.INSCRIPTION,
-        requis=requis,
-        payload=payload,
-        token_hash=token_hash(token),
-        idempotency_key=idempotency_key,
-        contact_email=payload["contact"]["email"],
-    )
-    db.session.add(demande)
-    _queue_mails(demande, token, new=True)
-    db.session.flush()
-    return demande, token
+    return _new_demande(NatureDemande.INSCRIPTION, requis, payload, idempotency_key)
 
 
 def resubmit(demande: Demande, payload: dict[str, Any], token: str) -> None:
@@ -299,9 +287,15 @@ def propose_update(
     requis: Requis, payload: dict[str, Any], idempotency_key: str
 ) -> tuple[Demande, str]:
     """A pending revision of a published entry: nothing published changes. Flushes."""
+    return _new_demande(NatureDemande.MODIFICATION, requis, payload, idempotency_key)
+
+
+def _new_demande(
+    nature: NatureDemande, requis: Requis, payload: dict[str, Any], idempotency_key: str
+) -> tuple[Demande, str]:
     token = tracking_token(idempotency_key)
     demande = Demande(
-        nature=NatureDemande.MODIFICATION,
+        nature=nature,
         requis=requis,
         payload=payload,
         token_hash=token_hash(token),

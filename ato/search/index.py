@@ -283,7 +283,7 @@ class SearchIndex:
                 opened.searcher = opened.index.searcher()
                 opened.facets = FacetTable.load(opened.searcher, target)
                 old.close()
-        except (OSError, index.IndexError, EOFError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any damage (incl. an old pickled schema)
             failure = f"index illisible : {exc!r}"
         if failure is not None:
             # Raised outside the except block: keep no reference to Whoosh's frames
@@ -319,7 +319,7 @@ class SearchIndex:
         """Replace the documents of ``requis_ids`` by ``documents`` in one commit."""
         try:
             ix = index.open_dir(os.path.realpath(self.link, strict=True))
-        except (OSError, index.EmptyIndexError) as exc:
+        except Exception as exc:  # missing, damaged, or written by an older schema
             raise IndexUnavailable(str(exc)) from exc
         writer = SegmentWriter(ix, timeout=self.lock_timeout, delay=0.05)
         try:

@@ -379,19 +379,7 @@ def _text_filter(query: Select, parsed) -> Select:  # noqa: ANN001
     words = parsed.free_words + [k[0] for _, k in parsed.concepts]
     if parsed.prefix and not parsed.free_words:
         words.append(parsed.prefix)
-    query = query.join(Specialite, Specialite.id == Service.specialite_id)
-    for word in words[: query_module.MAX_TERMS]:
-        pattern = f"%{directory._escape_like(word)}%"
-        query = query.where(
-            or_(
-                Requis.nom.ilike(pattern, escape="\\"),
-                Service.nom.ilike(pattern, escape="\\"),
-                Requis.ville.ilike(pattern, escape="\\"),
-                Specialite.libelle.ilike(pattern, escape="\\"),
-                Service.description.ilike(pattern, escape="\\"),
-            )
-        )
-    return query
+    return directory.filter_words(query, words[: query_module.MAX_TERMS])
 
 
 def sql_facet_counts(filters: Filters, base: Select | None = None) -> dict[str, Counter]:

@@ -95,9 +95,11 @@ def test_departement_list_puts_located_recourses_first():
 
 
 @pytest.mark.parametrize("text", ["%", "_", "\\", "100%_\\"])
-def test_name_match_treats_like_wildcards_literally(text):
+def test_word_filter_treats_like_wildcards_literally(text):
     make_requis(nom="Clinique ordinaire")
-    assert services.match_by_name(text) == []
+    query = services.filter_words(services.published(), [text])
+    assert db.session.scalars(query).all() == []
+    assert db.session.scalars(services.filter_words(services.published(), ["ordin"])).all()
 
 
 def test_specialties_are_listed_in_french_alphabetical_order():
