@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from ato import config as config_module
 from ato import database, web
-from ato.extensions import csrf, db, limiter, migrate
+from ato.extensions import csrf, db, limiter, login_manager, migrate
 from ato.search import sync as search_sync
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,8 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_models() -> None:
     """Import every feature's models so that the metadata (and Alembic) knows them."""
+    import ato.auth.models
     import ato.directory.models
     import ato.mail.models
+    import ato.moderation.models
     import ato.registration.models
     import ato.search.models  # noqa: F401
 
@@ -57,19 +59,26 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from ato.auth import views as auth_views
     from ato.directory.views import bp as directory_bp
+    from ato.moderation.views import bp as moderation_bp
     from ato.registration.views import bp as registration_bp
     from ato.search.views import bp as search_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(moderation_bp)
+    auth_views.init_app(app)
 
 
 def register_cli(app: Flask) -> None:
+    from ato.auth.cli import users_cli
     from ato.directory.cli import seed_cli
     from ato.mail.cli import outbox_cli
     from ato.search.cli import search_cli
@@ -78,4 +87,5 @@ def register_cli(app: Flask) -> None:
     group.add_command(seed_cli)
     group.add_command(search_cli)
     group.add_command(outbox_cli)
+    group.add_command(users_cli)
     app.cli.add_command(group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+from email import policy
 from email.message import Message
 
 from aiosmtpd.controller import Controller
@@ -14,7 +15,7 @@ class Recorder:
         self.messages: list[Message] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 

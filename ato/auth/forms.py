@@ -1,0 +1,17 @@
+"""Login form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        "Courriel", validators=[InputRequired("Indiquez votre courriel."), Length(max=254)]
+    )
+    password = PasswordField(
+        "Mot de passe", validators=[InputRequired("Indiquez votre mot de passe."), Length(max=1000)]
+    )
+    next = HiddenField()

@@ -1,0 +1,64 @@
+"""Staff accounts and login attempts (the throttle lives in the database, shared by workers)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ato.directory.models import UTCDateTime, _enum, utcnow
+from ato.extensions import db
+
+
+class Role(enum.StrEnum):
+    MODERATEUR = "moderateur"
+    ADMINISTRATEUR = "administrateur"
+
+    @property
+    def label(self) -> str:
+        return {"moderateur": "Modérateur", "administrateur": "Administrateur"}[self.value]
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A GRADeS staff member. No default account exists: see ``flask ato users create``."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    nom: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Bumped when the password changes or the account is disabled: old sessions die.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMINISTRATEUR
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_time", "email", "created_at"),
+        Index("ix_login_attempt_ip_time", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,152 @@
+"""Staff login: passwords, throttling shared by workers, sessions, timeouts, redirects."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from ato import create_app
+from ato.auth import services
+from ato.auth.models import Role
+from tests.staff import PASSWORD, csrf_of, login, make_user
+
+
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("court", False),
+        ("azertyuiop123", False),
+        ("aaaaaaaaaaaaaaaa", False),
+        ("moderatrice-2026!", False),  # contains the e-mail's local part
+        ("Kangourou violet du Lauragais", True),
+        ("sans-regle-de-composition", True),
+    ],
+)
+def test_password_policy_is_length_and_common_passwords(password, ok):
+    assert (services.password_problems(password, "moderatrice@ato.invalid") == []) is ok
+
+
+def test_passwords_are_hashed_with_argon2(app):
+    make_user(app)
+    with app.app_context():
+        from ato.auth.models import User
+        from ato.extensions import db
+
+        user = db.session.scalars(db.select(User)).one()
+        assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+def test_login_then_logout_by_post_only(app, client):
+    make_user(app)
+    response = login(client)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/deconnexion").status_code == 405
+    page = client.get("/admin/").get_data(as_text=True)
+    client.post("/deconnexion", data={"csrf_token": csrf_of(page)})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_wrong_password_is_refused_without_saying_which_part(app, client):
+    make_user(app)
+    response = login(client, password="pas-le-bon-mot-de-passe")
+    assert response.status_code == 401
+    unknown = login(client, email="personne@ato.invalid")
+    assert unknown.status_code == 401
+    assert "Courriel ou mot de passe incorrect" in unknown.get_data(as_text=True)
+
+
+def test_login_starts_a_fresh_session(app, client):
+    make_user(app)
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    login(client)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
+def test_open_redirects_are_refused(app, client, target):
+    make_user(app)
+    response = login(client, next_url=target)
+    assert response.headers["Location"].endswith("/admin/")
+
+
+def test_a_local_next_is_followed(app, client):
+    make_user(app)
+    response = login(client, next_url="/admin/journal")
+    assert response.headers["Location"].endswith("/admin/journal")
+
+
+@pytest.mark.parametrize(("minutes", "still_in"), [(29, True), (31, False)])
+def test_idle_timeout(app, client, minutes, still_in):
+    make_user(app)
+    with freeze_time("2026-11-22 09:00:00") as frozen:
+        login(client)
+        frozen.tick(timedelta(minutes=minutes))
+        assert (client.get("/admin/").status_code == 200) is still_in
+
+
+def test_absolute_timeout_even_when_active(app, client):
+    make_user(app)
+    with freeze_time("2026-11-22 08:00:00") as frozen:
+        login(client)
+        for _ in range(21):  # active every 29 minutes for more than 10 hours
+            frozen.tick(timedelta(minutes=29))
+            client.get("/admin/")
+        assert client.get("/admin/").status_code == 302
+
+
+def test_throttle_holds_across_two_app_instances_sharing_the_database(
+    app, app_config, instance_path
+):
+    make_user(app)
+    os.environ["ATO_INSTANCE_PATH"] = instance_path
+    other = create_app(app_config)  # a second gunicorn worker
+    clients = [app.test_client(), other.test_client()]
+    statuses = [
+        login(clients[i % 2], password="mauvais-mot-de-passe-12").status_code for i in range(5)
+    ]
+    assert statuses == [401] * 5
+    # Five failures were spread over both workers: the sixth attempt is refused by either,
+    # even with the right password.
+    assert login(clients[0]).status_code == 429
+    assert login(clients[1]).status_code == 429
+
+
+def test_users_create_command_prompts_and_enforces_the_policy(runner):
+    result = runner.invoke(
+        args=[
+            "ato",
+            "users",
+            "create",
+            "--email",
+            "a@ato.invalid",
+            "--nom",
+            "A",
+            "--role",
+            "administrateur",
+        ],
+        input="court\ncourt\n",
+    )
+    assert result.exit_code != 0 and "12 caractères" in result.output
+    result = runner.invoke(
+        args=[
+            "ato",
+            "users",
+            "create",
+            "--email",
+            "a@ato.invalid",
+            "--nom",
+            "A",
+            "--role",
+            "administrateur",
+        ],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0 and "Administrateur" in result.output
+    assert Role.ADMINISTRATEUR.label == "Administrateur"

@@ -1,0 +1,114 @@
+"""Decisions: state change, audit entry and mail in one commit; the index follows."""
+
+import html
+
+import pytest
+from sqlalchemy import select
+
+from ato.directory.models import Requis, Statut
+from ato.extensions import db
+from ato.mail.models import OutboxMessage
+from ato.moderation.models import AuditEntry
+from ato.registration.models import Demande, StatutDemande
+from tests.registration.conftest import establishment_data, hidden_value
+from tests.staff import csrf_of, login, make_user
+
+
+@pytest.fixture
+def submitted(app, client, smtp):
+    html_page = client.get("/inscription/etablissement").get_data(as_text=True)
+    data = establishment_data(
+        csrf_token=hidden_value(html_page, "csrf_token"),
+        idem=hidden_value(html_page, "idem"),
+        nom="Clinique <script>alert(1)</script> fictive",
+    )
+    response = client.post("/inscription/etablissement", data=data)
+    assert response.status_code == 303
+    with app.app_context():
+        return db.session.scalars(select(Demande)).one().id
+
+
+def decide(client, demande_id, action, message=""):
+    page = client.get(f"/admin/demandes/{demande_id}").get_data(as_text=True)
+    return client.post(
+        f"/admin/demandes/{demande_id}/{action}",
+        data={"csrf_token": csrf_of(page), "message": message},
+    )
+
+
+def test_publishing_changes_state_audits_mails_and_makes_it_searchable(
+    app, client, submitted, smtp
+):
+    make_user(app)
+    login(client)
+    assert decide(client, submitted, "publier").status_code == 302
+    with app.app_context():
+        demande = db.session.get(Demande, submitted)
+        assert demande.statut == StatutDemande.PUBLIEE
+        assert demande.requis.statut == Statut.PUBLISHED and demande.requis.verified_at
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "publication")
+        ).one()
+        assert entry.actor_label == "moderatrice@ato.invalid"
+        assert entry.changes["statut"] == ["pending", "published"]
+    assert any("publiée" in m["Subject"] for m in smtp.messages)
+    assert "fictive" in client.get("/recherche?q=dermato").get_data(as_text=True)
+    tracking = [m for m in smtp.messages if m["To"] == "camille@exemple.fr"][0]
+    link = [w for w in tracking.get_payload(decode=True).decode().split() if "/suivi/" in w][0]
+    assert "Publiée" in client.get(link).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("action", ["refuser", "completer"])
+def test_reject_and_ask_changes_need_a_message(app, client, submitted, action):
+    make_user(app)
+    login(client)
+    decide(client, submitted, action, message="")
+    with app.app_context():
+        assert db.session.get(Demande, submitted).statut == StatutDemande.RECUE
+        assert (
+            db.session.scalars(select(AuditEntry).where(AuditEntry.action != "connexion")).all()
+            == []
+        )
+
+
+def test_rejection_reason_reaches_the_submitter(app, client, submitted, smtp):
+    make_user(app)
+    login(client)
+    decide(client, submitted, "refuser", message="Ce service ne relève pas de la télé-expertise.")
+    with app.app_context():
+        demande = db.session.get(Demande, submitted)
+        assert demande.statut == StatutDemande.REFUSEE
+        assert demande.requis.statut == Statut.REJECTED
+    body = [m for m in smtp.messages if "pas été acceptée" in m["Subject"]][0]
+    assert "ne relève pas" in body.get_payload(decode=True).decode()
+
+
+def test_a_decision_is_committed_even_when_the_mail_server_is_down(app, client, submitted, smtp):
+    make_user(app)
+    login(client)
+    smtp.stop()
+    decide(client, submitted, "completer", message="Ajoutez un moyen d'adressage.")
+    with app.app_context():
+        assert db.session.get(Demande, submitted).statut == StatutDemande.A_COMPLETER
+        unsent = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        ).all()
+        assert any("compléter" in m.subject for m in unsent)
+        assert db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "demande_de_complement")
+        ).one()
+
+
+def test_no_stored_xss_in_queue_review_or_public_pages(app, client, submitted):
+    make_user(app)
+    login(client)
+    for url in ["/admin/", f"/admin/demandes/{submitted}"]:
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;" in page
+    decide(client, submitted, "publier")
+    with app.app_context():
+        rid = db.session.scalars(select(Requis.id)).one()
+    public = client.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in public
+    assert "Clinique <script>" in html.unescape(public)
