@@ -40,6 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     search_sync.init_app(app)
     web.init_app(app)
     register_cli(app)
+    if app.config["ATO_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["ATO_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     return app
 
 

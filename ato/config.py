@@ -57,6 +57,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_SEARCH_TIME_BUDGET": float(env.get("ATO_SEARCH_TIME_BUDGET", "0.5")),
         # "stub" answers every search with fixed ids: the benchmarks' ceiling, never production.
         "ATO_SEARCH_ENGINE": env.get("ATO_SEARCH_ENGINE", "whoosh"),
+        # Links in mails are built on this address, never on the request's Host header.
+        "ATO_BASE_URL": env.get("ATO_BASE_URL", "").rstrip("/"),
+        # Number of reverse proxies in front of gunicorn whose X-Forwarded-* headers to trust.
+        "ATO_PROXY_COUNT": int(env.get("ATO_PROXY_COUNT", "0")),
         "ATO_MAIL_FROM": env.get("ATO_MAIL_FROM", "ATO <ne-pas-repondre@ato.invalid>"),
         "ATO_MAIL_DOMAIN": env.get("ATO_MAIL_DOMAIN", "ato.invalid"),
         "ATO_STAFF_EMAIL": env.get("ATO_STAFF_EMAIL", "equipe@ato.invalid"),
@@ -83,6 +87,11 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         config["ATO_SEARCH_ENGINE"] == "stub" and ato_env == "production"
     ):
         raise ConfigError("ATO_SEARCH_ENGINE vaut « whoosh » (« stub » hors production).")
+    if config["ATO_ENV"] == "production" and not config["ATO_BASE_URL"].startswith("https://"):
+        raise ConfigError(
+            "ATO_BASE_URL (https://…) est obligatoire en production : les liens "
+            "envoyés par courriel sont construits dessus."
+        )
     if not config["SECRET_KEY"]:
         if config["ATO_ENV"] == "production":
             raise ConfigError(

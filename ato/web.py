@@ -73,6 +73,16 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute URL for a mail: on ATO_BASE_URL when set, never on the Host header."""
+    from flask import current_app, url_for
+
+    base = current_app.config["ATO_BASE_URL"]
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)  # development and tests only
+
+
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500 if code >= 500 else 400])
     return render_template(

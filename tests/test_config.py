@@ -9,13 +9,25 @@ from ato.config import ConfigError, load
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
     monkeypatch.delenv("ATO_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="ATO_SECRET_KEY"):
-        load(str(tmp_path), {"ATO_ENV": "production"})
+        load(str(tmp_path), {"ATO_ENV": "production", "ATO_BASE_URL": "https://ato.exemple.fr"})
+
+
+def test_production_refuses_to_start_without_a_base_url(tmp_path):
+    with pytest.raises(ConfigError, match="ATO_BASE_URL"):
+        load(str(tmp_path), {"ATO_ENV": "production", "SECRET_KEY": "x" * 40})
 
 
 @pytest.mark.parametrize("secret", ["short", "dev-only-secret-not-for-production"])
 def test_production_refuses_a_weak_secret_key(tmp_path, secret):
     with pytest.raises(ConfigError):
-        load(str(tmp_path), {"ATO_ENV": "production", "SECRET_KEY": secret})
+        load(
+            str(tmp_path),
+            {
+                "ATO_ENV": "production",
+                "SECRET_KEY": secret,
+                "ATO_BASE_URL": "https://ato.exemple.fr",
+            },
+        )
 
 
 def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
@@ -24,6 +36,7 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
         {
             "ATO_ENV": "production",
             "SECRET_KEY": "x" * 40,
+            "ATO_BASE_URL": "https://ato.exemple.fr",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3",
         }
     )

@@ -7,6 +7,14 @@ import pytest
 from ato import create_app
 from ato.web import date_fr, delai, nombre
 
+def dispose(app):
+    """Close the extra app's pooled connections (PostgreSQL warns about leaked ones)."""
+    from ato.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
 EXPECTED_CSP = {
     "default-src 'self'",
     "object-src 'none'",
@@ -36,6 +44,7 @@ def test_no_hsts_in_tests_but_hsts_when_enabled(client, app_config, tmp_path, mo
     app = create_app({**app_config, "ATO_HSTS": True})
     response = app.test_client().get("/n-existe-pas")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    dispose(app)
 
 
 def test_server_error_page_is_french_and_has_security_headers(app_config, tmp_path, monkeypatch):
@@ -47,6 +56,7 @@ def test_server_error_page_is_french_and_has_security_headers(app_config, tmp_pa
         raise RuntimeError("boom")
 
     response = app.test_client().get("/boom")
+    dispose(app)
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Erreur du serveur" in page

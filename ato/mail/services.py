@@ -36,7 +36,10 @@ class HeaderInjection(ValueError):
 
 
 def _header(value: str) -> str:
-    if "\r" in value or "\n" in value:
+    # Every character Python's email package treats as a line break, not just CR/LF.
+    if len(value.splitlines()) > 1 or any(
+        c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    ):
         raise HeaderInjection("retour à la ligne interdit dans un en-tête de courriel")
     return value
 
@@ -101,6 +104,12 @@ def deliver_due(limit: int = 50, timeout: float | None = None) -> tuple[int, int
         )
         if message is None:
             break
+        # Build the mail first: after the claim commits, nothing may reopen a transaction
+        # (SQLite would hold its write lock for the whole SMTP conversation).
+        try:
+            email = build(message)
+        except (ValueError, TypeError) as exc:  # a malformed row must not block the others
+            email, build_error = None, exc
         # Claim: another sender skips it until the backoff expires.
         attempts = message.attempts + 1
         claimed = db.session.execute(
@@ -112,19 +121,29 @@ def deliver_due(limit: int = 50, timeout: float | None = None) -> tuple[int, int
             )
             .values(attempts=attempts, next_attempt_at=now + BASE_DELAY * 2 ** (attempts - 1))
         ).rowcount
+        message_pk = message.id
         db.session.commit()
         if not claimed:
             continue
         try:
-            _transport(build(message), timeout)
-        except (OSError, smtplib.SMTPException) as exc:
+            if email is None:
+                raise build_error
+            _transport(email, timeout)
+        except Exception as exc:  # noqa: BLE001 - recorded, retried later, never blocks others
             failed += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_pk)
+                .values(last_error=f"{type(exc).__name__}: {exc}"[:500])
+            )
             db.session.commit()
-            log.warning("Envoi du courriel %s reporté : %s", message.message_id, exc)
+            log.warning("Envoi du courriel %s reporté : %s", message_pk, exc)
             continue
-        message.sent_at = utcnow()
-        message.last_error = None
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_pk)
+            .values(sent_at=utcnow(), last_error=None)
+        )
         db.session.commit()
         sent += 1
     return sent, failed

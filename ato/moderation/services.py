@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +16,7 @@ from ato.mail import services as mail
 from ato.moderation.models import AuditEntry
 from ato.registration import services as registration
 from ato.registration.models import Demande, NatureDemande, Signalement, StatutDemande
+from ato.web import external_url
 
 OPEN_STATUTS = (StatutDemande.RECUE, StatutDemande.EN_COURS)
 
@@ -94,7 +95,7 @@ def _notify(demande: Demande, subject: str) -> None:
             "moderation/mail_decision.txt",
             demande=demande,
             link=token_link,
-            requis_url=url_for("directory.requis", requis_id=demande.requis_id, _external=True),
+            requis_url=external_url("directory.requis", requis_id=demande.requis_id),
         ),
     )
 

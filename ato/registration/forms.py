@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -32,8 +33,9 @@ from ato.directory.models import NatureOutil, NatureSpecialite, Outil, Public
 from ato.extensions import db
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
-MAX_SERVICES = 15
-CANAL_ROWS = 3
+MAX_SERVICES = 40
+CANAL_ROWS = 3  # rows shown for a new service
+MAX_CANAUX = 10
 # Choices are {value: label} dicts (tuples are deprecated in WTForms 3.3).
 DELAIS = {
     "": "Non précisé",
@@ -49,10 +51,25 @@ DELAIS = {
 # --- validators ---------------------------------------------------------------------------------
 
 
+def _control_characters(value: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in value)
+
+
 def single_line(form: Form, field: StringField) -> None:
-    """No line break in a one-line field (it may end up in a mail header)."""
-    if field.data and ("\r" in field.data or "\n" in field.data):
+    """One line, no control character (it may end up in a mail header or a database)."""
+    value = field.data or ""
+    if len(value.splitlines()) > 1 or any(
+        c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    ):
         raise ValidationError("Ce champ tient sur une seule ligne.")
+    if _control_characters(value):
+        raise ValidationError("Ce champ contient un caractère invisible non autorisé.")
+
+
+def plain_text(form: Form, field: TextAreaField) -> None:
+    """Several lines allowed, but no control character (PostgreSQL refuses NUL)."""
+    if field.data and _control_characters(field.data):
+        raise ValidationError("Ce texte contient un caractère invisible non autorisé.")
 
 
 def _digits(value: str) -> str:
@@ -139,7 +156,8 @@ def web_address(form: Form, field: StringField) -> None:
         raise ValidationError("L'adresse doit commencer par https:// (ex. : https://…).")
     if not re.fullmatch(r"https?://[^\s/$.?#][^\s<>\"]*", value, re.IGNORECASE):
         raise ValidationError("Adresse web invalide.")
-    field.data = value
+    scheme, rest = value.split("://", 1)
+    field.data = f"{scheme.lower()}://{rest}"  # HTTPS://… is shown as a link too
 
 
 # --- reference choices --------------------------------------------------------------------------
@@ -215,7 +233,7 @@ class ServiceForm(Form):
     departements = MultiCheckboxField(
         "Ou départements d'où les demandes sont acceptées", validators=[Optional()]
     )
-    canaux = FieldList(FormField(CanalForm), min_entries=CANAL_ROWS, max_entries=CANAL_ROWS)
+    canaux = FieldList(FormField(CanalForm), min_entries=CANAL_ROWS, max_entries=MAX_CANAUX)
 
     def validate_departements(self, field: MultiCheckboxField) -> None:
         if not self.regional.data and not field.data:
@@ -241,7 +259,8 @@ class RequisForm(FlaskForm):
         "Département", validators=[InputRequired("Choisissez le département.")]
     )
     site_web = StringField(
-        "Site web (facultatif)", validators=[Optional(), Length(max=500), web_address]
+        "Site web (facultatif)",
+        validators=[Optional(), Length(max=500), single_line, web_address],
     )
     telephone = StringField("Téléphone (standard)", validators=[Optional(), Length(max=30), phone])
     contact_nom = StringField(

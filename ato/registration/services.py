@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -38,12 +39,18 @@ from ato.registration.models import (
     Signalement,
     StatutDemande,
 )
+from ato.web import external_url
 
 MAGIC_LINK_MAX_AGE = 7 * 24 * 3600
 
 
 def new_idempotency_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def valid_idempotency_key(key: str | None) -> bool:
+    """A key as this server makes them (anything else is replaced, never stored)."""
+    return bool(key) and re.fullmatch(r"[A-Za-z0-9_-]{20,64}", key) is not None
 
 
 def tracking_token(idempotency_key: str) -> str:
@@ -233,8 +240,8 @@ class Duplicate:
         return self.requis.statut == Statut.PUBLISHED
 
 
-def find_duplicate(payload: dict[str, Any]) -> Duplicate | None:
-    """A live (pending or published) entry with the same FINESS or RPPS."""
+def find_duplicate(payload: dict[str, Any], exclude: int | None = None) -> Duplicate | None:
+    """A live (pending or published) entry with the same FINESS or RPPS (other than ``exclude``)."""
     identity = payload["requis"]
     for column, value in (
         (Requis.finess, identity.get("finess")),
@@ -242,7 +249,9 @@ def find_duplicate(payload: dict[str, Any]) -> Duplicate | None:
     ):
         if value:
             found = db.session.scalar(
-                select(Requis).where(column == value, Requis.statut.in_(LIVE_STATUTS))
+                select(Requis).where(
+                    column == value, Requis.statut.in_(LIVE_STATUTS), Requis.id != (exclude or 0)
+                )
             )
             if found is not None:
                 return Duplicate(found, value)
@@ -309,7 +318,7 @@ def _new_demande(
 
 
 def _queue_mails(demande: Demande, token: str, new: bool) -> None:
-    link = url_for("registration.suivi", token=token, _external=True)
+    link = external_url("registration.suivi", token=token)
     name = demande.payload["requis"]["nom"]
     mail.queue(
         demande.contact_email,
@@ -355,7 +364,7 @@ def send_update_link(requis: Requis) -> bool:
     if not requis.contact_email:
         return False
     token = _serializer().dumps({"requis": requis.id})
-    link = url_for("registration.mise_a_jour", token=token, _external=True)
+    link = external_url("registration.mise_a_jour", token=token)
     mail.queue(
         requis.contact_email,
         f"ATO — mettre à jour la fiche : {requis.display_name}"[:250],

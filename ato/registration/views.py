@@ -100,7 +100,7 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.idem.data = services.new_idempotency_key()
         return _render_form(form, nature)
-    if not form.idem.data or len(form.idem.data) > 64:
+    if not services.valid_idempotency_key(form.idem.data):
         form.idem.data = services.new_idempotency_key()
     if _handle_actions(form):
         return _render_form(form, nature)
@@ -141,14 +141,23 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
         return render_template("registration/suivi_inconnu.html"), 404
     nature = demande.payload["nature"]
     form = None
+    duplicate = None
     if demande.statut == StatutDemande.A_COMPLETER:
         if request.method == "POST":
             form = FORMS[nature]()
             if not _handle_actions(form) and form.validate():
-                services.resubmit(demande, services.payload_from_form(nature, form), token)
-                db.session.commit()
-                mail.try_deliver()
-                return redirect(url_for("registration.suivi", token=token), 303)
+                payload = services.payload_from_form(nature, form)
+                duplicate = services.find_duplicate(payload, exclude=demande.requis_id)
+                if duplicate is None:
+                    try:
+                        services.resubmit(demande, payload, token)
+                        db.session.commit()
+                    except IntegrityError:  # the identifier was taken meanwhile
+                        db.session.rollback()
+                        duplicate = services.find_duplicate(payload, exclude=demande.requis_id)
+                    else:
+                        mail.try_deliver()
+                        return redirect(url_for("registration.suivi", token=token), 303)
         else:
             form = FORMS[nature](data=services.form_data_from_payload(demande.payload))
             form.populate_choices()
@@ -160,7 +169,11 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
         form=form,
         nature=nature,
         nouveau=request.args.get("nouveau") == "1",
+        duplicate=duplicate,
+        expired=form is not None and _csrf_failed(form),
     )
+    if duplicate is not None:
+        return page, 409
     return page, 200 if form is None or not form.errors else 422
 
 
@@ -192,7 +205,7 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
         form.idem.data = services.new_idempotency_key()
         return _render_form(form, nature, title=title, update=requis)
     form = FORMS[nature]()
-    if not form.idem.data or len(form.idem.data) > 64:
+    if not services.valid_idempotency_key(form.idem.data):
         form.idem.data = services.new_idempotency_key()
     if _handle_actions(form):
         return _render_form(form, nature, title=title, update=requis)
@@ -213,6 +226,7 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/requis/<int:requis_id>/signaler", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
 def signaler(requis_id: int) -> str | tuple[str, int]:
     requis = directory.get_published_requis(requis_id)
     if requis is None:

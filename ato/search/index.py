@@ -26,7 +26,7 @@ import shutil
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -315,14 +315,20 @@ class SearchIndex:
 
     # --- writing --------------------------------------------------------------------------
 
-    def apply(self, requis_ids: Iterable[int], documents: Iterable[dict]) -> None:
-        """Replace the documents of ``requis_ids`` by ``documents`` in one commit."""
+    def apply(self, requis_ids: Iterable[int], load: Callable[[], Iterable[dict]]) -> None:
+        """Replace the documents of ``requis_ids`` by what ``load()`` returns, in one commit.
+
+        ``load`` reads the database *after* the writer lock is taken: two workers
+        applying changes to the same entry can then never write an older
+        snapshot over a newer one.
+        """
         try:
             ix = index.open_dir(os.path.realpath(self.link, strict=True))
         except Exception as exc:  # missing, damaged, or written by an older schema
             raise IndexUnavailable(str(exc)) from exc
         writer = SegmentWriter(ix, timeout=self.lock_timeout, delay=0.05)
         try:
+            documents = list(load())
             for requis_id in requis_ids:
                 writer.delete_by_term("requis", str(requis_id))
             for document in documents:

@@ -106,10 +106,14 @@ def _apply_after_commit(session: Session) -> None:
 def apply_changes(requis_ids: Iterable[int], change_ids: list[int]) -> None:
     """Re-index ``requis_ids`` from the database, then mark ``change_ids`` applied."""
     requis_ids = sorted(set(requis_ids))
-    with db.engine.connect() as conn:
-        documents = list(load_documents(conn, requis_ids))
-        conn.rollback()
-    get_index().apply(requis_ids, documents)
+
+    def load() -> list[dict]:
+        with db.engine.connect() as conn:
+            documents = list(load_documents(conn, requis_ids))
+            conn.rollback()
+        return documents
+
+    get_index().apply(requis_ids, load)
     with db.engine.begin() as conn:
         _mark_applied(conn, change_ids)
 

@@ -67,3 +67,16 @@ def test_outbox_send_command(runner, smtp):
     db.session.commit()
     result = runner.invoke(args=["ato", "outbox", "send"])
     assert result.exit_code == 0 and "1 envoyé(s)" in result.output
+
+
+def test_a_malformed_message_is_recorded_and_does_not_block_the_others(smtp):
+    bad = services.queue("a@exemple.fr", "Objet", "Corps")
+    services.queue("b@exemple.fr", "Objet", "Corps")
+    db.session.commit()
+    db.session.execute(
+        db.update(OutboxMessage).where(OutboxMessage.id == bad.id).values(subject="x\u2028y")
+    )
+    db.session.commit()
+    assert services.deliver_due() == (1, 1)
+    assert [m["To"] for m in smtp.messages] == ["b@exemple.fr"]
+    assert db.session.get(OutboxMessage, bad.id).last_error

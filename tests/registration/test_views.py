@@ -326,3 +326,50 @@ def test_errors_are_reported_for_the_moderation_queue(app, client):
     )
     assert empty.status_code == 422
     assert "Décrivez l'erreur" in html.unescape(empty.get_data(as_text=True))
+
+
+def test_mailed_links_use_the_configured_base_url_not_the_host_header(app, client, smtp):
+    with app.app_context():
+        rid = make_requis(nom="CHU fictif", contact_email="contact@chu-fictif.fr").id
+    app.config["ATO_BASE_URL"] = "https://ato.exemple.fr"
+    try:
+        page = client.get(
+            f"/requis/{rid}", follow_redirects=True, headers={"Host": "evil.example"}
+        ).get_data(as_text=True)
+        client.post(
+            f"/requis/{rid}/mise-a-jour",
+            data={"csrf_token": hidden_value(page, "csrf_token")},
+            headers={"Host": "evil.example"},
+        )
+    finally:
+        app.config["ATO_BASE_URL"] = ""
+    body = smtp.messages[0].get_payload(decode=True).decode()
+    assert "https://ato.exemple.fr/mise-a-jour/" in body and "evil.example" not in body
+
+
+def test_completing_with_an_identifier_already_taken_explains_and_keeps_the_input(
+    app, client, form_page, smtp
+):
+    response, _ = post_form(client, form_page)
+    url = response.headers["Location"].split("?")[0]
+    with app.app_context():
+        make_requis(finess="340780477", nom="Autre CHU fictif")
+        demande = db.session.scalars(select(Demande)).one()
+        demande.statut, demande.message = StatutDemande.A_COMPLETER, "Vérifiez le FINESS."
+        db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    data = establishment_data(
+        csrf_token=hidden_value(page, "csrf_token"),
+        idem=hidden_value(page, "idem"),
+        finess="340780477",
+    )
+    response = client.post(url, data=data)
+    assert response.status_code == 409
+    assert 'value="340780477"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["Nom\x00nul", "Nom\u2028suite", "Nom\x0bsuite"])
+def test_invisible_characters_are_refused_not_stored(app, client, form_page, value):
+    response, _ = post_form(client, form_page, nom=value)
+    assert response.status_code == 422
+    assert count(app, Demande) == 0

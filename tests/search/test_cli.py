@@ -33,7 +33,7 @@ def test_check_fails_and_names_what_differs(app, runner, entries):
     runner.invoke(args=["ato", "search", "rebuild"])
     with app.app_context():
         first = db.session.scalar(select(Requis.id).order_by(Requis.id))
-        sync.get_index().apply([first], [])  # the index loses one entry behind the DB's back
+        sync.get_index().apply([first], list)  # the index loses one entry behind the DB's back
         sync.get_index().close()
     result = runner.invoke(args=["ato", "search", "check"])
     assert result.exit_code == 1

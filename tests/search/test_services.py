@@ -224,9 +224,9 @@ def test_reopened_searcher_sees_a_commit_from_another_process_view(app, corpus):
 
     with db.engine.connect() as conn:
         docs = list(load_documents(conn, [requis.id]))
-    other.apply([requis.id], [])  # removed by the other handle
+    other.apply([requis.id], list)  # removed by the other handle
     assert search(SearchParams(q="cardio")).total == 0
-    other.apply([requis.id], docs)
+    other.apply([requis.id], lambda: docs)
     assert search(SearchParams(q="cardio")).total == 1
 
 
@@ -253,7 +253,7 @@ def test_corrupt_index_is_rebuilt(app, corpus):
 
 def test_stale_index_is_rebuilt_at_start(app, corpus):
     search(SearchParams(q="cardio"))
-    sync.get_index().apply([r for r in db.session.scalars(select(Requis.id))], [])
+    sync.get_index().apply(list(db.session.scalars(select(Requis.id))), list)
     sync.mark_unready()  # a new worker starts
     assert search(SearchParams(q="cardio")).total == 1
 
