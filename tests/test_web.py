@@ -7,6 +7,7 @@ import pytest
 from ato import create_app
 from ato.web import date_fr, delai, nombre
 
+
 def dispose(app):
     """Close the extra app's pooled connections (PostgreSQL warns about leaked ones)."""
     from ato.extensions import db
