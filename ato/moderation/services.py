@@ -87,14 +87,12 @@ def diff(demande: Demande) -> dict[str, tuple[Any, Any]]:
 
 
 def _notify(demande: Demande, subject: str) -> None:
-    token_link = None  # the submitter has the tracking link from the acknowledgement
     mail.queue(
         demande.contact_email,
         f"ATO — {subject} : {demande.payload['requis']['nom']}"[:250],
         render_template(
             "moderation/mail_decision.txt",
             demande=demande,
-            link=token_link,
             requis_url=external_url("directory.requis", requis_id=demande.requis_id),
         ),
     )

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -38,7 +37,7 @@ def init_app(app: Flask) -> None:
     app.extensions["ato_search_index"] = SearchIndex(
         app.config["ATO_SEARCH_INDEX_PATH"], app.config["ATO_SEARCH_LOCK_TIMEOUT"]
     )
-    app.extensions["ato_search_state"] = {"ready": False, "last_catch_up": 0.0}
+    app.extensions["ato_search_state"] = {"ready": False}
     if not getattr(Session, "_ato_search_hooks", False):
         event.listen(Session, "after_flush", _record_changes)
         event.listen(Session, "after_commit", _apply_after_commit)
@@ -185,15 +184,14 @@ def rebuild(procs: int = 1) -> int:
     return count
 
 
-def ensure_ready(force_check: bool = False) -> None:
+def ensure_ready() -> None:
     """Make the index usable: rebuild it if missing, corrupt or stale; catch up pending changes.
 
     Runs fully once per process on first use; afterwards it only catches up
     pending changes. Raises :class:`IndexUnavailable` when the index cannot be made usable.
     """
     state = current_app.extensions["ato_search_state"]
-    now = time.monotonic()
-    if state["ready"] and not force_check:
+    if state["ready"]:
         if pending_count():  # one indexed COUNT: cheap, and no change waits for a timer
             try:
                 catch_up()
@@ -206,7 +204,7 @@ def ensure_ready(force_check: bool = False) -> None:
         raise
     except Exception as exc:  # disk full, permissions…: search falls back to SQL
         raise IndexUnavailable(f"index impossible à construire : {exc!r}") from exc
-    state.update(ready=True, last_catch_up=now)
+    state["ready"] = True
 
 
 def mark_unready() -> None:

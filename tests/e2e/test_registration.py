@@ -1,8 +1,8 @@
 """An establishment registers in a real browser, without JavaScript."""
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC  # noqa: N812
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,17 @@ def press(browser, value):
     """Click a submit button and wait for the next page (no JavaScript: a full reload)."""
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.CSS_SELECTOR, f'button[value="{value}"]').click()
-    WebDriverWait(browser, 15).until(EC.staleness_of(page))
+    WebDriverWait(browser, 15).until(lambda _: _gone(page))
+
+
+def _gone(element) -> bool:
+    """The old page is gone. During navigation Chromium may answer 'node does not belong
+    to the document' instead of a stale reference: that means gone too."""
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException is one of them
+        return True
+    return False
 
 
 def fill_service(browser, index, name, specialite, departement, outil, adresse):
