@@ -11,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import g, has_request_context
 from sqlalchemy import Select, distinct, func, or_, select, union
@@ -27,6 +28,7 @@ from ato.directory.models import (
     Statut,
     service_departement,
     service_thematique,
+    utcnow,
 )
 from ato.extensions import db
 
@@ -172,6 +174,34 @@ def key_figures() -> KeyFigures:
         specialites=len(specialite_counts()),
         departements_couverts=sum(1 for c in departement_counts().values() if c),
     )
+
+
+@dataclass(frozen=True)
+class Recence:
+    """The "taux de récence": published entries verified within the last 12 months."""
+
+    verifiees: int
+    publiees: int
+
+    @property
+    def taux(self) -> float | None:
+        return self.verifiees / self.publiees if self.publiees else None
+
+
+RECENCE_DAYS = 365
+
+
+def recence(now: datetime | None = None) -> Recence:
+    """Count published entries and those verified less than 12 months before ``now``."""
+    since = (now or utcnow()) - timedelta(days=RECENCE_DAYS)
+    is_published = Requis.statut == Statut.PUBLISHED
+    publiees, verifiees = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(Requis.verified_at >= since),
+        ).where(is_published)
+    ).one()
+    return Recence(verifiees=verifiees or 0, publiees=publiees or 0)
 
 
 def examples_published() -> bool:

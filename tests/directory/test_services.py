@@ -1,12 +1,13 @@
 """Counts and lists computed by the directory services."""
 
 import random
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from ato.directory import services
-from ato.directory.models import Departement, Requis, Specialite, Statut
+from ato.directory.models import Departement, Requis, Specialite, Statut, utcnow
 from ato.extensions import db
 from tests.factories import make_requis, make_service
 
@@ -84,6 +85,22 @@ def test_counts_ignore_unpublished_entries():
     assert services.departement_counts() == {}
     assert services.specialite_counts() == {}
     assert services.key_figures().recours == 0
+
+
+def test_recence_counts_published_entries_verified_within_twelve_months():
+    now = utcnow()
+    make_requis(verified_at=now - timedelta(days=10))
+    make_requis(verified_at=now - timedelta(days=364))
+    make_requis(verified_at=now - timedelta(days=366))
+    make_requis(verified_at=None)
+    make_requis(statut="pending", verified_at=now)
+    result = services.recence(now)
+    assert (result.verifiees, result.publiees) == (2, 4)
+    assert result.taux == 0.5
+
+
+def test_recence_rate_is_undefined_for_an_empty_directory():
+    assert services.recence().taux is None
 
 
 def test_departement_list_puts_located_recourses_first():
