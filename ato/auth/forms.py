@@ -15,3 +15,16 @@ class LoginForm(FlaskForm):
         "Mot de passe", validators=[InputRequired("Indiquez votre mot de passe."), Length(max=1000)]
     )
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    """Choose a password (from an invitation link)."""
+
+    password = PasswordField(
+        "Mot de passe (12 caractères au moins ; une phrase facile à retenir convient)",
+        validators=[InputRequired("Choisissez un mot de passe."), Length(max=1000)],
+    )
+    confirm = PasswordField(
+        "Le même mot de passe, une seconde fois",
+        validators=[InputRequired("Répétez le mot de passe."), Length(max=1000)],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from ato.auth.models import LoginAttempt, Role, User
@@ -105,3 +107,65 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+INVITATION_MAX_AGE = 72 * 3600
+UNUSABLE_PASSWORD = "!invitation"  # noqa: S105 — not an argon2 hash: nobody logs in with it
+
+
+def _invitations() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ato-invitation")
+
+
+def invite(email: str, nom: str, role: Role) -> tuple[User, str]:
+    """An account without a password, and the token of the link that sets it. Flushes.
+
+    The token is bound to the current password hash, so it works once: setting
+    the password changes the hash and the link stops working.
+    """
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ValueError("Un compte existe déjà avec ce courriel.")
+    user = User(email=email, nom=nom.strip(), role=role, password_hash=UNUSABLE_PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user, invitation_token(user)
+
+
+def invitation_token(user: User) -> str:
+    return _invitations().dumps({"u": user.id, "h": _fingerprint(user)})
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def user_from_invitation(token: str) -> User | None:
+    try:
+        data = _invitations().loads(token, max_age=INVITATION_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.active or data.get("h") != _fingerprint(user):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    problems = password_problems(password, user.email)
+    if problems:
+        raise ValueError(" ".join(problems))
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Disable (every open session ends at once) or enable an account. Flushes."""
+    user.active = active
+    user.session_version += 1
+    db.session.flush()

@@ -19,7 +19,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ato.auth import services
-from ato.auth.forms import LoginForm
+from ato.auth.forms import LoginForm, PasswordForm
 from ato.auth.models import User
 from ato.extensions import db, login_manager
 
@@ -95,3 +95,37 @@ def logout() -> Response:
     logout_user()
     session.clear()
     return redirect(url_for("directory.index"))
+
+
+@bp.route("/compte/activation/<token>", methods=["GET", "POST"])
+def activation(token: str) -> str | Response | tuple[str, int]:
+    """An invited staff member chooses a password; the link then stops working."""
+    from ato.moderation.services import audit
+
+    user = services.user_from_invitation(token)
+    if user is None:
+        return render_template("auth/activation.html", invalid=True), 404
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors.append("Les deux saisies sont différentes.")
+        else:
+            try:
+                services.set_password(user, form.password.data)
+            except ValueError as exc:
+                form.password.errors.append(str(exc))
+            else:
+                audit(user, "activation_compte", "user_account", user.id)
+                db.session.commit()
+                flash("Votre mot de passe est enregistré : connectez-vous.")
+                return redirect(url_for("auth.login"), 303)
+        return render_template("auth/activation.html", form=form, user=user), 422
+    return render_template("auth/activation.html", form=form, user=user)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    if request.endpoint == "auth.activation":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -3,20 +3,23 @@ the view commits once, so a decision is all or nothing (the mail leaves after th
 
 from __future__ import annotations
 
+import enum
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ato.auth.models import User
-from ato.directory.models import Requis, Statut, utcnow
+from ato.directory.models import NatureRequis, Requis, Service, Statut, utcnow
 from ato.extensions import db
 from ato.mail import services as mail
 from ato.moderation.models import AuditEntry
 from ato.registration import services as registration
 from ato.registration.models import Demande, NatureDemande, Signalement, StatutDemande
-from ato.web import external_url
+from ato.web import PARIS, external_url
 
 OPEN_STATUTS = (StatutDemande.RECUE, StatutDemande.EN_COURS)
 
@@ -27,10 +30,12 @@ def audit(
     object_type: str,
     object_id: int | None,
     changes: dict[str, Any] | None = None,
+    actor_label: str | None = None,
 ) -> AuditEntry:
+    """Record who did what to which object, with ``{field: [before, after]}``. Adds, no flush."""
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else "anonyme",
+        actor_label=(actor.email if actor else actor_label or "anonyme")[:254],
         action=action,
         object_type=object_type,
         object_id=object_id,
@@ -66,24 +71,63 @@ def queue() -> dict[str, list]:
     }
 
 
+def _flat(payload: dict[str, Any]) -> dict[str, Any]:
+    out = {f"requis.{k}": v for k, v in payload["requis"].items()}
+    out.update({f"contact.{k}": v for k, v in payload["contact"].items()})
+    for i, service in enumerate(payload["services"]):
+        out.update({f"service {i + 1}.{k}": v for k, v in service.items()})
+    return out
+
+
+def payload_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Field-by-field differences between two payloads (empty and missing are the same)."""
+    old, new = _flat(before), _flat(after)
+    return {
+        k: (old.get(k), new.get(k))
+        for k in sorted(old.keys() | new.keys())
+        if (old.get(k) or None) != (new.get(k) or None)
+    }
+
+
 def diff(demande: Demande) -> dict[str, tuple[Any, Any]]:
     """Field-by-field differences between the published entry and a revision."""
-    current = registration.payload_from_requis(demande.requis)
-    proposed = demande.payload
+    return payload_diff(registration.payload_from_requis(demande.requis), demande.payload)
 
-    def flat(payload: dict[str, Any]) -> dict[str, Any]:
-        out = {f"requis.{k}": v for k, v in payload["requis"].items()}
-        out.update({f"contact.{k}": v for k, v in payload["contact"].items()})
-        for i, service in enumerate(payload["services"]):
-            out.update({f"service {i + 1}.{k}": v for k, v in service.items()})
-        return out
 
-    before, after = flat(current), flat(proposed)
-    return {
-        k: (before.get(k), after.get(k))
-        for k in sorted(before.keys() | after.keys())
-        if before.get(k) != after.get(k)
-    }
+def _changes(differences: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    return {k: list(v) for k, v in differences.items()}
+
+
+def homonyms(demande: Demande) -> list[Requis]:
+    """Live entries with the same name and town as the request (another possible duplicate)."""
+    identity = demande.payload["requis"]
+    return list(
+        db.session.scalars(
+            select(Requis).where(
+                func.lower(Requis.nom) == identity["nom"].lower(),
+                func.lower(Requis.ville) == (identity.get("ville") or "").lower(),
+                Requis.statut.in_((Statut.PENDING, Statut.PUBLISHED)),
+                Requis.id != demande.requis_id,
+            )
+        )
+    )
+
+
+def identifier_checks(payload: dict[str, Any]) -> list[str]:
+    """What staff should look at in the identifiers (keys were checked by the form)."""
+    identity = payload["requis"]
+    problems = []
+    finess, departement = identity.get("finess"), identity.get("departement")
+    if finess and departement and not finess.startswith(departement[:2]):
+        problems.append(
+            f"Le FINESS {finess} commence par {finess[:2]}, mais le département indiqué est "
+            f"{departement} : vérifiez l'établissement (FINESS géographique ou juridique ?)."
+        )
+    if payload["nature"] == "etablissement" and not finess:
+        problems.append("Établissement sans FINESS.")
+    if payload["nature"] == "liberal" and not identity.get("rpps"):
+        problems.append("Professionnel libéral sans RPPS.")
+    return problems
 
 
 def _notify(demande: Demande, subject: str) -> None:
@@ -104,7 +148,7 @@ def publish(demande: Demande, actor: User) -> None:
     now = utcnow()
     before = {"statut": requis.statut.value}
     if demande.nature == NatureDemande.MODIFICATION:
-        changes = {k: list(v) for k, v in diff(demande).items()}
+        changes = _changes(diff(demande))
         registration.apply_payload(requis, demande.payload)
     else:
         changes = {"statut": [before["statut"], Statut.PUBLISHED.value]}
@@ -154,3 +198,299 @@ def ask_changes(demande: Demande, actor: User, message: str) -> None:
     demande.message = message.strip()
     _notify(demande, "votre demande est à compléter")
     db.session.flush()
+
+
+# --- staff edits ----------------------------------------------------------------------------------
+
+
+def correct(demande: Demande, payload: dict[str, Any], actor: User) -> dict[str, list[Any]]:
+    """Staff correct a request before deciding on it. Flushes.
+
+    Correcting never publishes: the request stays in the queue with its state,
+    and a new entry's requis stays pending (a comparable directory published
+    entries on edit). Returns the audited changes.
+    """
+    changes = _changes(payload_diff(demande.payload, payload))
+    demande.payload = payload
+    if demande.nature == NatureDemande.INSCRIPTION:
+        registration.apply_payload(demande.requis, payload)
+        demande.requis.statut = Statut.PENDING
+    audit(actor, "correction", "demande", demande.id, changes)
+    db.session.flush()
+    return changes
+
+
+def revise(requis: Requis, payload: dict[str, Any], actor: User) -> Demande:
+    """Staff edit a published entry: applied at once, recorded as a revision. Flushes."""
+    changes = _changes(payload_diff(registration.payload_from_requis(requis), payload))
+    key = secrets.token_hex(32)
+    demande = Demande(
+        nature=NatureDemande.MODIFICATION,
+        statut=StatutDemande.PUBLIEE,
+        requis=requis,
+        payload=payload,
+        token_hash=registration.token_hash(key),
+        idempotency_key=key,
+        contact_email=payload["contact"]["email"] or actor.email,
+        auteur_id=actor.id,
+    )
+    db.session.add(demande)
+    registration.apply_payload(requis, payload)
+    audit(actor, "modification_equipe", "requis", requis.id, changes)
+    db.session.flush()
+    return demande
+
+
+def set_unavailable(service: Service, unavailable: bool, message: str, actor: User) -> None:
+    """Mark one service temporarily unavailable (shown publicly), or available again."""
+    message = message.strip()[:500] or None if unavailable else None
+    before = [service.indisponible, service.indisponible_message]
+    service.indisponible = unavailable
+    service.indisponible_message = message
+    audit(
+        actor,
+        "indisponibilite" if unavailable else "disponibilite",
+        "requis",
+        service.requis_id,
+        {
+            f"service {service.nom}.indisponible": [before[0], unavailable],
+            f"service {service.nom}.message": [before[1], message],
+        },
+    )
+    db.session.flush()
+
+
+def _set_statut(requis: Requis, statut: Statut, actor: User, action: str) -> None:
+    audit(actor, action, "requis", requis.id, {"statut": [requis.statut.value, statut.value]})
+    requis.statut = statut
+    if statut == Statut.PUBLISHED:
+        requis.published_at = requis.published_at or utcnow()
+    db.session.flush()
+
+
+def archive(requis: Requis, actor: User) -> None:
+    """Unpublish an entry: it leaves the public pages and the index, nothing is lost."""
+    if requis.statut != Statut.PUBLISHED:
+        raise ValueError("Seule une fiche publiée peut être archivée.")
+    _set_statut(requis, Statut.ARCHIVED, actor, "archivage")
+
+
+def restore(requis: Requis, actor: User) -> None:
+    """Publish an archived entry again (its identifiers must not be taken meanwhile)."""
+    if requis.statut != Statut.ARCHIVED:
+        raise ValueError("Seule une fiche archivée peut être republiée.")
+    if registration.find_duplicate(registration.payload_from_requis(requis), exclude=requis.id):
+        raise ValueError("Une autre fiche active porte déjà ce FINESS ou ce RPPS.")
+    _set_statut(requis, Statut.PUBLISHED, actor, "republication")
+
+
+def delete(requis: Requis, actor: User) -> None:
+    """Delete an entry for good (administrators): its content stays in the audit log."""
+    if not actor.is_admin:
+        raise PermissionError("Réservé aux administrateurs.")
+    audit(
+        actor,
+        "suppression",
+        "requis",
+        requis.id,
+        {"fiche": [registration.payload_from_requis(requis), None]},
+    )
+    db.session.delete(requis)
+    db.session.flush()
+
+
+def mark_verified(requis: Requis, actor: User, now: datetime | None = None) -> None:
+    """Staff checked the entry with the requis (e.g. by phone): it counts as verified now."""
+    now = now or utcnow()
+    audit(
+        actor,
+        "verification",
+        "requis",
+        requis.id,
+        {"verified_at": [_iso(requis.verified_at), _iso(now)]},
+    )
+    requis.verified_at = now
+    db.session.flush()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def close_report(signalement: Signalement, actor: User) -> None:
+    audit(
+        actor,
+        "signalement_traite",
+        "requis",
+        signalement.requis_id,
+        {"signalement": [signalement.commentaire, None]},
+    )
+    signalement.traite_at = utcnow()
+    db.session.flush()
+
+
+# --- freshness ------------------------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=365)
+DUE_WITHIN = timedelta(days=90)
+
+
+class Fraicheur(enum.StrEnum):
+    JAMAIS = "jamais"
+    PERIMEE = "perimee"
+    A_ECHEANCE = "a_echeance"
+    A_JOUR = "a_jour"
+
+    @property
+    def label(self) -> str:
+        return {
+            "jamais": "Jamais vérifiée",
+            "perimee": "Vérifiée il y a plus de 12 mois",
+            "a_echeance": "À revérifier dans les 3 mois",
+            "a_jour": "À jour",
+        }[self.value]
+
+
+def freshness_filter(query: Select, fraicheur: Fraicheur, now: datetime) -> Select:
+    """Restrict a query on Requis to one freshness class at ``now``."""
+    stale = now - STALE_AFTER
+    due = stale + DUE_WITHIN
+    if fraicheur == Fraicheur.JAMAIS:
+        return query.where(Requis.verified_at.is_(None))
+    if fraicheur == Fraicheur.PERIMEE:
+        return query.where(Requis.verified_at < stale)
+    if fraicheur == Fraicheur.A_ECHEANCE:
+        return query.where(Requis.verified_at >= stale, Requis.verified_at < due)
+    return query.where(Requis.verified_at >= due)
+
+
+def freshness(now: datetime | None = None) -> dict[Fraicheur, list[Requis]]:
+    """Published entries by freshness class, least recently verified first."""
+    now = now or utcnow()
+    base = (
+        select(Requis)
+        .where(Requis.statut == Statut.PUBLISHED)
+        .options(selectinload(Requis.departement))
+        .order_by(Requis.verified_at.asc().nulls_first(), Requis.nom)
+    )
+    return {
+        f: list(db.session.scalars(freshness_filter(base, f, now)))
+        for f in (Fraicheur.JAMAIS, Fraicheur.PERIMEE, Fraicheur.A_ECHEANCE)
+    }
+
+
+def send_campaign(requis_ids: list[int], actor: User) -> tuple[list[Requis], list[Requis]]:
+    """Confirmation campaign: mail each entry's contact. Returns (sent, skipped). Flushes."""
+    targets = db.session.scalars(
+        select(Requis).where(Requis.id.in_(requis_ids)).order_by(Requis.nom)
+    ).all()
+    sent, skipped = [], []
+    for requis in targets:
+        if registration.send_confirmation(requis, actor.id):
+            audit(
+                actor,
+                "campagne_confirmation",
+                "requis",
+                requis.id,
+                {"envoi": [None, requis.contact_email]},
+            )
+            sent.append(requis)
+        else:
+            skipped.append(requis)
+    db.session.flush()
+    return sent, skipped
+
+
+# --- the directory as staff see it ---------------------------------------------------------------
+
+
+def directory_query(
+    *,
+    statut: str = "",
+    departement: str = "",
+    specialite: int | None = None,
+    nature: str = "",
+    fraicheur: str = "",
+    q: str = "",
+    now: datetime | None = None,
+) -> Select:
+    """Entries for the staff list; every filter value is whitelisted by the form."""
+    query = select(Requis).options(selectinload(Requis.departement)).order_by(Requis.nom, Requis.id)
+    if statut:
+        query = query.where(Requis.statut == Statut(statut))
+    if departement:
+        query = query.where(Requis.departement_code == departement)
+    if nature:
+        query = query.where(Requis.nature == NatureRequis(nature))
+    if specialite:
+        query = query.where(
+            Requis.id.in_(select(Service.requis_id).where(Service.specialite_id == specialite))
+        )
+    if fraicheur:
+        query = freshness_filter(query, Fraicheur(fraicheur), now or utcnow())
+    if q:
+        for word in q.split()[:8]:
+            query = query.where(
+                or_(
+                    *(
+                        column.icontains(word, autoescape=True)
+                        for column in (
+                            Requis.nom,
+                            Requis.prenom,
+                            Requis.ville,
+                            Requis.finess,
+                            Requis.rpps,
+                            Requis.contact_email,
+                        )
+                    )
+                )
+            )
+    return query
+
+
+def history(object_type: str, object_id: int) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        )
+    )
+
+
+# --- audit log ------------------------------------------------------------------------------------
+
+
+def audit_query(
+    *,
+    action: str = "",
+    actor: str = "",
+    object_type: str = "",
+    object_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> Select:
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor_label.icontains(actor, autoescape=True))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    if start:
+        query = query.where(AuditEntry.created_at >= _paris_midnight(start))
+    if end:
+        query = query.where(AuditEntry.created_at < _paris_midnight(end + timedelta(days=1)))
+    return query
+
+
+def _paris_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=PARIS).astimezone(UTC)
+
+
+def audit_actions() -> list[str]:
+    return list(
+        db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    )

@@ -24,6 +24,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    i18n,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -46,6 +47,15 @@ DELAIS = {
     "168": "7 jours",
     "336": "15 jours",
 }
+
+
+class FrenchMeta:
+    """WTForms' built-in messages (an invalid choice, a missing value) in French."""
+
+    locales = ("fr_FR", "fr")
+
+    def get_translations(self, form: Form) -> object:  # Flask-WTF would look for Flask-Babel
+        return i18n.get_translations(self.locales)
 
 
 # --- validators ---------------------------------------------------------------------------------
@@ -183,6 +193,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CanalForm(Form):
+    Meta = FrenchMeta
     outil = SelectField("Outil", validators=[Optional()])
     adresse = StringField("Adresse", validators=[Optional(), Length(max=300), single_line])
 
@@ -209,6 +220,7 @@ class CanalForm(Form):
 
 
 class ServiceForm(Form):
+    Meta = FrenchMeta
     nom = StringField(
         "Nom du service",
         validators=[InputRequired("Indiquez le nom du service."), Length(max=200), single_line],
@@ -249,6 +261,8 @@ class ServiceForm(Form):
 
 class RequisForm(FlaskForm):
     """What every kind of requis fills in; subclasses add their identity fields."""
+
+    Meta = FrenchMeta
 
     adresse = StringField("Adresse", validators=[Optional(), Length(max=300), single_line])
     code_postal = StringField("Code postal", validators=[Optional(), Length(max=5), single_line])
@@ -384,6 +398,7 @@ FORMS = {"etablissement": EtablissementForm, "liberal": LiberalForm, "dispositif
 
 
 class SignalementForm(FlaskForm):
+    Meta = FrenchMeta
     categorie = SelectField(
         "Type d'erreur",
         choices={

@@ -66,6 +66,10 @@ class Demande(db.Model):  # type: ignore[name-defined]
     contact_email: Mapped[str] = mapped_column(String(254))
     message: Mapped[str | None] = mapped_column(Text)
     submissions: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when staff edited the published entry themselves (a staff revision).
+    auteur_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -102,5 +106,30 @@ class Signalement(db.Model):  # type: ignore[name-defined]
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     traite_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    requis: Mapped[Requis] = relationship()
+
+
+class ConfirmationLink(db.Model):  # type: ignore[name-defined]
+    """A link mailed to an entry's registered contact by a confirmation campaign.
+
+    Only the token's hash is stored. The link is single-use and expires: once
+    the contact confirms, ``used_at`` is set and the link says so if opened
+    again; a newer campaign replaces the entry's unused links.
+    """
+
+    __tablename__ = "confirmation_link"
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_creation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requis_id: Mapped[int] = mapped_column(ForeignKey("requis.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))  # where it was sent
+    sent_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requis: Mapped[Requis] = relationship()

@@ -11,11 +11,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ato.directory.models import (
     LIVE_STATUTS,
@@ -28,20 +29,23 @@ from ato.directory.models import (
     Service,
     Specialite,
     Statut,
+    utcnow,
 )
 from ato.extensions import db
 from ato.mail import services as mail
 from ato.registration.forms import RequisForm
 from ato.registration.models import (
     CategorieSignalement,
+    ConfirmationLink,
     Demande,
     NatureDemande,
     Signalement,
     StatutDemande,
 )
-from ato.web import external_url
+from ato.web import PARIS, external_url
 
 MAGIC_LINK_MAX_AGE = 7 * 24 * 3600
+CONFIRMATION_DAYS = 30
 
 
 def new_idempotency_key() -> str:
@@ -363,8 +367,7 @@ def send_update_link(requis: Requis) -> bool:
     """
     if not requis.contact_email:
         return False
-    token = _serializer().dumps({"requis": requis.id})
-    link = external_url("registration.mise_a_jour", token=token)
+    link = update_link(requis)
     mail.queue(
         requis.contact_email,
         f"ATO — mettre à jour la fiche : {requis.display_name}"[:250],
@@ -374,6 +377,13 @@ def send_update_link(requis: Requis) -> bool:
     return True
 
 
+def update_link(requis: Requis) -> str:
+    """A fresh link to the update form of an entry (valid 7 days)."""
+    return external_url(
+        "registration.mise_a_jour", token=_serializer().dumps({"requis": requis.id})
+    )
+
+
 def requis_from_update_link(token: str) -> Requis | None:
     try:
         data = _serializer().loads(token, max_age=MAGIC_LINK_MAX_AGE)
@@ -381,3 +391,88 @@ def requis_from_update_link(token: str) -> Requis | None:
         return None
     requis = db.session.get(Requis, data.get("requis")) if isinstance(data, dict) else None
     return requis if requis is not None and requis.is_published else None
+
+
+# --- confirmation campaigns ---------------------------------------------------------------------
+
+
+def send_confirmation(requis: Requis, sent_by_id: int | None, now: datetime | None = None) -> bool:
+    """Mail the registered contact a single-use link to confirm the entry is still exact.
+
+    The mail also carries a link to the update form. Unused links of earlier
+    campaigns for the same entry stop working. Returns False (nothing sent)
+    when the entry is not published or has no contact address. Flushes.
+    """
+    if not requis.is_published or not requis.contact_email:
+        return False
+    now = now or utcnow()
+    db.session.execute(
+        delete(ConfirmationLink).where(
+            ConfirmationLink.requis_id == requis.id, ConfirmationLink.used_at.is_(None)
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    days = current_app.config.get("ATO_CONFIRMATION_DAYS", CONFIRMATION_DAYS)
+    db.session.add(
+        ConfirmationLink(
+            requis=requis,
+            token_hash=token_hash(token),
+            email=requis.contact_email,
+            sent_by_id=sent_by_id,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    mail.queue(
+        requis.contact_email,
+        f"ATO — votre fiche est-elle toujours exacte ? {requis.display_name}"[:250],
+        render_template(
+            "registration/mail_confirmation.txt",
+            requis=requis,
+            days=days,
+            confirm_link=external_url("registration.confirmation", token=token),
+            update_link=external_url("registration.confirmation_mise_a_jour", token=token),
+            requis_url=external_url("directory.requis", requis_id=requis.id, slug=requis.slug),
+        ),
+    )
+    db.session.flush()
+    return True
+
+
+def find_confirmation(token: str) -> ConfirmationLink | None:
+    """The campaign link behind a token, or None when unknown (used or expired links are found)."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(ConfirmationLink).where(ConfirmationLink.token_hash == token_hash(token))
+    )
+
+
+def confirmation_problem(link: ConfirmationLink | None, now: datetime | None = None) -> str | None:
+    """Why a campaign link cannot be used any more, in French; None when it can."""
+    if link is None or not link.requis.is_published:
+        return "Ce lien n'est pas valide ou la fiche n'est plus publiée."
+    if link.used_at is not None:
+        return "Ce lien a déjà été utilisé : la fiche a été confirmée le {}.".format(
+            link.used_at.astimezone(PARIS).strftime("%d/%m/%Y")
+        )
+    if (now or utcnow()) >= link.expires_at:
+        return "Ce lien a expiré. Demandez un lien de mise à jour depuis la page de la fiche."
+    return None
+
+
+def confirm(link: ConfirmationLink, now: datetime | None = None) -> datetime | None:
+    """The contact says the entry is still exact: set ``verified_at``, use the link. Flushes.
+
+    Returns the previous ``verified_at``. Raises ValueError when the link
+    cannot be used (see :func:`confirmation_problem`).
+    """
+    now = now or utcnow()
+    problem = confirmation_problem(link, now)
+    if problem:
+        raise ValueError(problem)
+    previous = link.requis.verified_at
+    link.used_at = now
+    link.requis.verified_at = now
+    db.session.flush()
+    return previous

@@ -16,8 +16,10 @@ from flask_limiter import RequestLimit
 from sqlalchemy.exc import IntegrityError
 
 from ato.directory import services as directory
+from ato.directory.models import utcnow
 from ato.extensions import csrf, db, limiter
 from ato.mail import services as mail
+from ato.moderation import services as moderation
 from ato.registration import services
 from ato.registration.forms import FORMS, RequisForm, SignalementForm
 from ato.registration.models import StatutDemande
@@ -243,9 +245,52 @@ def signaler(requis_id: int) -> str | tuple[str, int]:
     return render_template("registration/signaler.html", form=form, requis=requis)
 
 
+@bp.route("/confirmation/<token>", methods=["GET", "POST"])
+def confirmation(token: str) -> str | Response | tuple[str, int]:
+    """A campaign link: the page shows the entry and one button; the POST confirms.
+
+    A GET never confirms: mail security scanners open every link of a mail,
+    and would otherwise confirm entries nobody has read.
+    """
+    link = services.find_confirmation(token)
+    problem = services.confirmation_problem(link)
+    if problem is not None:
+        done = link is not None and link.used_at is not None
+        return render_template(
+            "registration/confirmation.html", link=link, problem=problem, done=done
+        ), 200 if done else 404
+    if request.method == "POST":
+        previous = services.confirm(link)
+        moderation.audit(
+            None,
+            "confirmation",
+            "requis",
+            link.requis_id,
+            {"verified_at": [previous.isoformat() if previous else None, link.used_at.isoformat()]},
+            actor_label=f"contact de la fiche ({link.email})",
+        )
+        db.session.commit()
+        return redirect(url_for("registration.confirmation", token=token), 303)
+    return render_template("registration/confirmation.html", link=link, problem=None, done=False)
+
+
+@bp.get("/confirmation/<token>/mise-a-jour")
+def confirmation_mise_a_jour(token: str) -> Response | tuple[str, int]:
+    """'Je la mets à jour': while the campaign link is valid, open a fresh update form."""
+    link = services.find_confirmation(token)
+    if link is None or not link.requis.is_published or utcnow() >= link.expires_at:
+        return render_template("registration/lien_invalide.html"), 404
+    return redirect(services.update_link(link.requis), 303)
+
+
 @bp.after_request
 def _private(response: Response) -> Response:
     """Tracking and update pages carry private tokens: never cache them."""
-    if request.endpoint in ("registration.suivi", "registration.mise_a_jour"):
+    if request.endpoint in (
+        "registration.suivi",
+        "registration.mise_a_jour",
+        "registration.confirmation",
+        "registration.confirmation_mise_a_jour",
+    ):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,30 +10,8 @@ from ato.extensions import db
 from ato.mail.models import OutboxMessage
 from ato.moderation.models import AuditEntry
 from ato.registration.models import Demande, StatutDemande
-from tests.registration.conftest import establishment_data, hidden_value
-from tests.staff import csrf_of, login, make_user
-
-
-@pytest.fixture
-def submitted(app, client, smtp):
-    html_page = client.get("/inscription/etablissement").get_data(as_text=True)
-    data = establishment_data(
-        csrf_token=hidden_value(html_page, "csrf_token"),
-        idem=hidden_value(html_page, "idem"),
-        nom="Clinique <script>alert(1)</script> fictive",
-    )
-    response = client.post("/inscription/etablissement", data=data)
-    assert response.status_code == 303
-    with app.app_context():
-        return db.session.scalars(select(Demande)).one().id
-
-
-def decide(client, demande_id, action, message=""):
-    page = client.get(f"/admin/demandes/{demande_id}").get_data(as_text=True)
-    return client.post(
-        f"/admin/demandes/{demande_id}/{action}",
-        data={"csrf_token": csrf_of(page), "message": message},
-    )
+from tests.moderation.conftest import decide
+from tests.staff import login, make_user
 
 
 def test_publishing_changes_state_audits_mails_and_makes_it_searchable(

@@ -97,7 +97,7 @@ def test_concurrent_identical_posts_create_one_request(app, app_config, form_pag
         ("site_web", "ftp://x.fr", "https://"),
         ("telephone", "12", "Numéro de téléphone invalide"),
         ("nom", "A\r\nBcc: x@y.fr", "une seule ligne"),
-        ("departement", "75", "Not a valid choice"),
+        ("departement", "75", "N'est pas un choix valide"),
         ("consentement", None, "Cette confirmation est nécessaire"),
     ],
 )

@@ -1,0 +1,231 @@
+"""Staff keep the directory true: corrections, revisions, availability, archive, delete."""
+
+import html
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ato.directory.models import Requis, Statut, utcnow
+from ato.extensions import db
+from ato.moderation import services
+from ato.moderation.models import AuditEntry
+from ato.registration import services as registration
+from ato.registration.models import Demande, StatutDemande
+from tests.factories import make_requis, make_service
+from tests.forms import form_data
+from tests.moderation.conftest import decide, post
+
+
+def _audit(action):
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+def test_correcting_a_pending_submission_never_publishes_it(app, staff, submitted):
+    page = staff.get(f"/admin/demandes/{submitted}/modifier").get_data(as_text=True)
+    data = form_data(page)
+    assert "consentement" not in data  # staff do not consent for the requis
+    data["nom"] = "Clinique corrigée fictive"
+    response = staff.post(f"/admin/demandes/{submitted}/modifier", data=data)
+    assert response.status_code == 303
+    with app.app_context():
+        demande = db.session.get(Demande, submitted)
+        assert demande.statut == StatutDemande.RECUE
+        assert demande.payload["requis"]["nom"] == "Clinique corrigée fictive"
+        assert demande.requis.statut == Statut.PENDING
+        assert demande.requis.nom == "Clinique corrigée fictive"
+        (entry,) = _audit("correction")
+        assert list(entry.changes) == ["requis.nom"]
+        assert entry.changes["requis.nom"][1] == "Clinique corrigée fictive"
+        rid = demande.requis_id
+    assert staff.get(f"/requis/{rid}").status_code == 404
+    assert "corrigée" not in staff.get("/recherche?q=clinique").get_data(as_text=True)
+
+
+def test_a_correction_with_errors_keeps_everything_typed(app, staff, submitted):
+    page = staff.get(f"/admin/demandes/{submitted}/modifier").get_data(as_text=True)
+    data = form_data(page)
+    data.update(nom="Nom gardé", finess="123")
+    response = staff.post(f"/admin/demandes/{submitted}/modifier", data=data)
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert 'value="Nom gardé"' in body
+    with app.app_context():
+        assert db.session.get(Demande, submitted).payload["requis"]["nom"] != "Nom gardé"
+
+
+def test_a_revision_replaces_the_published_version_only_on_approval(app, staff, smtp):
+    with app.test_request_context():
+        requis = make_requis(nom="CHU fictif", contact_email="contact@chu-fictif.fr")
+        rid = requis.id
+        payload = registration.payload_from_requis(requis)
+        payload["requis"]["telephone"] = "05 61 99 99 99"
+        payload["services"][0]["delai_heures"] = 24
+        demande, _ = registration.propose_update(requis, payload, "k" * 32)
+        db.session.commit()
+        did = demande.id
+        assert db.session.get(Requis, rid).telephone is None
+        assert set(services.diff(db.session.get(Demande, did))) == {
+            "requis.telephone",
+            "service 1.delai_heures",
+        }
+    review = staff.get(f"/admin/demandes/{did}").get_data(as_text=True)
+    assert "requis.telephone" in review and "service 1.delai_heures" in review
+    assert "requis.nom" not in review
+    assert decide(staff, did, "publier").status_code == 302
+    with app.app_context():
+        published = db.session.get(Requis, rid)
+        assert published.telephone == "05 61 99 99 99"
+        assert published.services[0].delai_reponse_heures == 24
+        (entry,) = _audit("publication")
+        assert entry.changes["requis.telephone"] == [None, "05 61 99 99 99"]
+
+
+def test_staff_edit_of_a_published_entry_is_applied_and_recorded_as_a_revision(app, staff):
+    with app.app_context():
+        rid = make_requis(
+            nom="CHU fictif", contact_nom="Camille Exemple", contact_email="contact@chu-fictif.fr"
+        ).id
+    page = staff.get(f"/admin/fiches/{rid}/modifier").get_data(as_text=True)
+    data = form_data(page)
+    data["ville"] = "Montauban"
+    response = staff.post(f"/admin/fiches/{rid}/modifier", data=data)
+    assert response.status_code == 303
+    with app.app_context():
+        requis = db.session.get(Requis, rid)
+        assert requis.ville == "Montauban" and requis.statut == Statut.PUBLISHED
+        revision = db.session.scalars(select(Demande).where(Demande.requis_id == rid)).one()
+        assert revision.statut == StatutDemande.PUBLIEE and revision.auteur_id is not None
+        (entry,) = _audit("modification_equipe")
+        assert entry.changes == {"requis.ville": ["Toulouse", "Montauban"]}
+    assert "Montauban" in staff.get("/recherche?q=chu").get_data(as_text=True)
+
+
+def test_archiving_unpublishes_and_republishing_restores(app, staff):
+    with app.app_context():
+        rid = make_requis(nom="Centre archivable fictif").id
+    assert post(staff, f"/admin/fiches/{rid}/archiver").status_code == 303
+    assert staff.get(f"/requis/{rid}").status_code == 404
+    assert "Centre archivable" not in staff.get("/recherche?q=archivable").get_data(as_text=True)
+    assert post(staff, f"/admin/fiches/{rid}/republier").status_code == 303
+    assert staff.get(f"/requis/{rid}", follow_redirects=True).status_code == 200
+    assert "Centre archivable" in staff.get("/recherche?q=archivable").get_data(as_text=True)
+    with app.app_context():
+        assert [e.changes["statut"] for e in _audit("archivage") + _audit("republication")] == [
+            ["published", "archived"],
+            ["archived", "published"],
+        ]
+
+
+def test_moderators_cannot_delete_but_administrators_can(app, client):
+    from ato.auth.models import Role
+    from tests.staff import login, make_user
+
+    with app.app_context():
+        rid = make_requis(nom="Fiche à supprimer").id
+    make_user(app)
+    login(client)
+    assert post(client, f"/admin/fiches/{rid}/supprimer").status_code == 403
+    make_user(app, email="admin@ato.invalid", role=Role.ADMINISTRATEUR)
+    administrator = app.test_client()
+    login(administrator, email="admin@ato.invalid")
+    assert post(administrator, f"/admin/fiches/{rid}/supprimer").status_code == 303
+    with app.app_context():
+        assert db.session.get(Requis, rid) is None
+        (entry,) = _audit("suppression")
+        assert entry.changes["fiche"][0]["requis"]["nom"] == "Fiche à supprimer"
+
+
+def test_marking_as_verified_sets_the_date_shown_publicly(app, staff):
+    with app.app_context():
+        rid = make_requis(verified_at=None).id
+    assert post(staff, f"/admin/fiches/{rid}/verifier").status_code == 303
+    with app.app_context():
+        assert db.session.get(Requis, rid).verified_at is not None
+        assert _audit("verification")[0].changes["verified_at"][0] is None
+    page = staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
+    assert "Informations vérifiées le" in page
+
+
+def test_a_service_marked_unavailable_says_so_publicly(app, staff):
+    with app.app_context():
+        requis = make_requis()
+        rid, sid = requis.id, requis.services[0].id
+    page = f"/admin/fiches/{rid}"
+    post(
+        staff,
+        f"/admin/services/{sid}/disponibilite",
+        {"indisponible": "1", "message": "Jusqu'au 15 septembre"},
+        page=page,
+    )
+    public = html.unescape(
+        staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
+    )
+    assert "Temporairement indisponible." in public and "Jusqu'au 15 septembre" in public
+    post(staff, f"/admin/services/{sid}/disponibilite", {"indisponible": "0"}, page=page)
+    public = staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
+    assert "Temporairement indisponible." not in public
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("statut=archived", {"Archivée fictive"}),
+        ("departement=34", {"Héraultaise fictive"}),
+        ("fraicheur=jamais", {"Jamais vérifiée fictive"}),
+        ("fraicheur=perimee", {"Ancienne fictive"}),
+        ("q=ancienne", {"Ancienne fictive"}),
+        ("nature=liberal", {"Libérale fictive"}),
+        ("specialite=__cardio__", {"Héraultaise fictive"}),
+    ],
+)
+def test_the_staff_list_filters(app, staff, query, expected):
+    now = utcnow()
+    with app.app_context():
+        make_requis(nom="Archivée fictive", statut="archived", verified_at=now)
+        make_requis(
+            nom="Héraultaise fictive",
+            departement="34",
+            verified_at=now,
+            services=[make_service("cardiologie")],
+        )
+        make_requis(nom="Jamais vérifiée fictive", verified_at=None)
+        make_requis(nom="Ancienne fictive", verified_at=now - timedelta(days=400))
+        make_requis(nom="Libérale fictive", nature="liberal", verified_at=now)
+        if "__cardio__" in query:
+            from tests.factories import specialite
+
+            query = query.replace("__cardio__", str(specialite("cardiologie").id))
+    page = html.unescape(staff.get(f"/admin/fiches?{query}").get_data(as_text=True))
+    names = {
+        n
+        for n in (
+            "Archivée fictive",
+            "Héraultaise fictive",
+            "Jamais vérifiée fictive",
+            "Ancienne fictive",
+            "Libérale fictive",
+        )
+        if n in page
+    }
+    assert names == expected
+
+
+def test_an_invalid_filter_is_ignored_with_a_message(staff):
+    response = staff.get("/admin/fiches?statut=%3Cscript%3E&departement=75")
+    assert response.status_code == 200
+    assert "choix valide" in response.get_data(as_text=True)
+
+
+def test_review_warns_of_homonyms_and_identifier_mismatch(app, staff, submitted):
+    with app.app_context():
+        demande = db.session.get(Demande, submitted)
+        make_requis(nom=demande.payload["requis"]["nom"], ville="Toulouse")
+        demande.payload = {
+            **demande.payload,
+            "requis": {**demande.payload["requis"], "departement": "34"},
+        }
+        db.session.commit()
+    page = html.unescape(staff.get(f"/admin/demandes/{submitted}").get_data(as_text=True))
+    assert "Même nom et même ville" in page
+    assert "le département indiqué est 34" in page
