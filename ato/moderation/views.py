@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import json
 import binascii
+import json
 import zlib
 
 from flask import (

@@ -270,7 +270,7 @@ def confirmation(token: str) -> str | Response | tuple[str, int]:
             actor_label=f"contact de la fiche ({link.email})",
         )
         db.session.commit()
-        return redirect(url_for("registration.confirmation", token=token), 303)
+        return redirect(url_for("registration.confirmation", token=token, merci=1), 303)
     return render_template("registration/confirmation.html", link=link, problem=None, done=False)
 
 
