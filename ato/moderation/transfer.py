@@ -276,6 +276,16 @@ def _formdata(entry: Entry, ref: _Reference) -> tuple[str, MultiDict]:
     if nature == "dispositif":
         data.add("type_dispositif", "autre")
     data.add("consentement", "y")
+    code = first.get("departement", "").strip().zfill(2)
+    if code not in ref.departements:
+        entry.errors.append(
+            (
+                entry.lines[0].number,
+                f"Département « {first.get('departement')} » inconnu ou hors Occitanie "
+                f"(codes acceptés : {', '.join(sorted(ref.departements))}).",
+            )
+        )
+    data["departement"] = code
     for i, line in enumerate(entry.lines):
         v = line.values
         prefix = f"services-{i}-"
@@ -329,30 +339,38 @@ def _formdata(entry: Entry, ref: _Reference) -> tuple[str, MultiDict]:
     return nature, data
 
 
-def _form_errors(errors: Any, label: str = "") -> Iterable[str]:
-    """Flatten WTForms' nested errors into French sentences."""
-    if isinstance(errors, dict):
-        for name, value in errors.items():
-            yield from _form_errors(value, name if not label else f"{label}.{name}")
-    elif isinstance(errors, list):
-        for value in errors:
-            if isinstance(value, str):
-                yield f"{label} : {value}" if label else value
-            else:
-                yield from _form_errors(value, label)
+def _messages(form: Any, errors: Any) -> Iterable[str]:
+    """French sentences for WTForms' nested errors, each prefixed by its field's label."""
+    for name, value in errors.items():
+        field_ = form._fields.get(name)
+        label = field_.label.text if field_ is not None else name
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(item, str):
+                yield f"{label} : {item}"
+            elif isinstance(item, dict) and field_ is not None:  # a FieldList of subforms
+                sub = field_.entries[index].form if index < len(field_.entries) else form
+                for message in _messages(sub, item):
+                    yield f"{label} {index + 1} — {message}" if name == "canaux" else message
 
 
-def _report_form_errors(entry: Entry, errors: dict[str, Any]) -> None:
+def _report_form_errors(entry: Entry, form: Any) -> None:
     """Put each form error on its line: the N-th service is the entry's N-th line."""
     first = entry.lines[0].number
-    for name, messages in errors.items():
+    for name, messages in form.errors.items():
         if name == "services" and isinstance(messages, list):
             for index, service_errors in enumerate(messages):
+                if not service_errors:
+                    continue
                 number = entry.lines[index].number if index < len(entry.lines) else first
-                for message in _form_errors(service_errors):
-                    entry.errors.append((number, message))
+                sub = form.services.entries[index].form
+                if isinstance(service_errors, dict):
+                    for message in _messages(sub, service_errors):
+                        entry.errors.append((number, message))
+                else:
+                    for message in service_errors:
+                        entry.errors.append((number, str(message)))
         else:
-            for message in _form_errors(messages, name):
+            for message in _messages(form, {name: messages}):
                 entry.errors.append((first, message))
 
 
@@ -394,7 +412,7 @@ def plan(data: bytes) -> Plan:
         nature, formdata = _formdata(entry, ref)
         form = FORMS[nature](formdata=formdata, meta={"csrf": False})
         if not form.validate():
-            _report_form_errors(entry, form.errors)
+            _report_form_errors(entry, form)
             continue
         entry.payload = registration.payload_from_form(nature, form)
         duplicate = registration.find_duplicate(entry.payload)

@@ -1,0 +1,222 @@
+"""CSV import (dry run, line by line, nothing written before confirmation) and CSV export."""
+
+import csv
+import html
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from ato.directory.models import Requis, Statut
+from ato.extensions import db
+from ato.moderation import transfer
+from ato.moderation.models import AuditEntry
+from tests.factories import make_requis, make_service, valid_finess, valid_rpps
+from tests.staff import csrf_of
+
+HEADER = ",".join(transfer.COLUMNS)
+
+
+def row(**values) -> str:
+    base = {
+        "nature": "etablissement",
+        "nom": "Centre hospitalier importé fictif",
+        "finess": "310781406",
+        "ville": "Toulouse",
+        "departement": "31",
+        "contact_nom": "Camille Exemple",
+        "contact_email": "camille@exemple.fr",
+        "service": "Télédermatologie",
+        "specialite": "Dermatologie",
+        "departements_acceptes": "region",
+        "outil_1": "teleo",
+        "adresse_1": "https://teleo.exemple.fr/dermato",
+    }
+    base.update(values)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([base.get(c, "") for c in transfer.COLUMNS])
+    return buffer.getvalue()
+
+
+def upload(client, text: str, filename="liste.csv"):
+    page = client.get("/admin/import").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_of(page),
+        "fichier": (io.BytesIO(text.encode("utf-8")), filename),
+    }
+    return client.post("/admin/import", data=data, content_type="multipart/form-data")
+
+
+def count_requis(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Requis))
+
+
+def errors_of(response) -> list[tuple[int, str]]:
+    page = html.unescape(response.get_data(as_text=True))
+    table = page.split('class="data-table import-errors"')[1].split("</table>")[0]
+    return [
+        (int(n), re.sub(r"\s+", " ", m))
+        for n, m in re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td></tr>", table, re.S)
+    ]
+
+
+def test_a_dry_run_reports_each_error_with_its_line_and_writes_nothing(app, staff):
+    text = "\n".join(
+        [
+            HEADER,
+            row(),  # line 2: fine
+            row(nom="Mauvais FINESS fictif", finess="123456789"),  # line 3
+            row(nom="Département inconnu fictif", finess=valid_finess(), departement="75"),
+            row(nom="Spécialité inconnue fictive", finess=valid_finess(), specialite="Magie"),
+            row(nature="liberal", nom="Sans RPPS", finess="", rpps=""),  # line 6
+        ]
+    )
+    response = upload(staff, text)
+    assert response.status_code == 422
+    lines = {n for n, _ in errors_of(response)}
+    assert lines == {3, 4, 5, 6}
+    messages = {n: " ".join(m for k, m in errors_of(response) if k == n) for n in lines}
+    assert "FINESS" in messages[3]
+    assert "75" in messages[4]
+    assert "Magie" in messages[5]
+    assert "RPPS" in messages[6]
+    assert "Confirmer l'import" not in response.get_data(as_text=True)
+    assert count_requis(app) == 0
+
+
+def test_a_clean_file_is_created_only_once_confirmed(app, staff):
+    rpps = valid_rpps()
+    text = "\n".join(
+        [
+            HEADER,
+            row(),
+            row(service="Télécardiologie", specialite="cardiologie", departements_acceptes="31;32"),
+            row(
+                nature="liberal",
+                nom="Martin",
+                prenom="Alex",
+                civilite="Dr",
+                finess="",
+                rpps=rpps,
+                profession="10",
+                service="Avis dermatologiques",
+                outil_1="mssante",
+                adresse_1="alex.martin@medecin.mssante.fr",
+            ),
+        ]
+    )
+    response = upload(staff, text)
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "2 fiche(s) et 3 service(s) seraient créés" in page
+    assert count_requis(app) == 0
+    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
+    confirm = staff.post(
+        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token}
+    )
+    assert confirm.status_code == 303
+    with app.app_context():
+        created = db.session.scalars(select(Requis).order_by(Requis.nom)).all()
+        assert [(r.nom, len(r.services), r.statut) for r in created] == [
+            ("Centre hospitalier importé fictif", 2, Statut.PUBLISHED),
+            ("Martin", 1, Statut.PUBLISHED),
+        ]
+        assert all(r.verified_at is None for r in created)  # the first campaign reaches them
+        assert {s.specialite.slug for s in created[0].services} == {"dermatologie", "cardiologie"}
+        audits = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "import"))
+        assert len(audits.all()) == 2
+    assert "importé fictif" in staff.get("/recherche?q=dermatologie").get_data(as_text=True)
+
+
+def test_an_identifier_taken_meanwhile_aborts_the_whole_import(app, staff):
+    text = "\n".join([HEADER, row(), row(nom="Autre fictif", finess=valid_finess())])
+    page = html.unescape(upload(staff, text).get_data(as_text=True))
+    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
+    with app.app_context():
+        make_requis(finess="310781406")
+    response = staff.post(
+        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token}
+    )
+    assert response.status_code == 409
+    assert "déjà présent" in html.unescape(response.get_data(as_text=True))
+    assert count_requis(app) == 1
+
+
+def test_two_names_for_one_finess_are_refused(app, staff):
+    text = "\n".join([HEADER, row(), row(nom="Un autre nom fictif")])
+    response = upload(staff, text)
+    assert [n for n, _ in errors_of(response)] == [3]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "vide"),
+        (b"nom,ville\nA,B\n", "Colonnes obligatoires absentes"),
+        (HEADER.encode() + b",inconnue\n", "Colonnes inconnues"),
+        (HEADER.encode() + b"\n", "Aucune ligne"),
+        (b"\xff\xfe\x00garbage\x00\x00", "Colonnes obligatoires absentes"),
+    ],
+)
+def test_unreadable_files_get_a_french_message(app, staff, content, message):
+    page = staff.get("/admin/import").get_data(as_text=True)
+    response = staff.post(
+        "/admin/import",
+        data={"csrf_token": csrf_of(page), "fichier": (io.BytesIO(content), "x.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+
+
+def test_windows_semicolon_files_are_read(app, staff):
+    text = "\n".join([HEADER.replace(",", ";"), row().replace(",", ";")])
+    page = staff.get("/admin/import").get_data(as_text=True)
+    response = staff.post(
+        "/admin/import",
+        data={"csrf_token": csrf_of(page), "fichier": (io.BytesIO(text.encode("cp1252")), "x.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, errors_of(response)
+
+
+def test_a_tampered_confirmation_writes_nothing(app, staff):
+    page = staff.get("/admin/import").get_data(as_text=True)
+    response = staff.post(
+        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": "!!pas du base64"}
+    )
+    assert response.status_code == 303
+    assert count_requis(app) == 0
+
+
+def test_the_export_neutralises_formulas_and_can_be_imported_again(app, staff):
+    with app.app_context():
+        make_requis(
+            nom='=HYPERLINK("http://pirate.invalid")',
+            services=[make_service(nom="+33 service", demandeurs="@tous")],
+            contact_email="contact@exemple.fr",
+            contact_nom="-Camille",
+        )
+    response = staff.get("/admin/export.csv")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 1
+    assert rows[0]["nom"] == '\'=HYPERLINK("http://pirate.invalid")'
+    assert rows[0]["service"] == "'+33 service"
+    assert rows[0]["demandeurs"] == "'@tous"
+    assert rows[0]["contact_nom"] == "'-Camille"
+    for value in (v for r in rows for v in r.values()):
+        assert not value.startswith(("=", "+", "-", "@"))
+
+
+def test_export_lists_published_entries_only(app, staff):
+    with app.app_context():
+        make_requis(nom="Publiée fictive")
+        make_requis(nom="En attente fictive", statut="pending")
+        make_requis(nom="Archivée fictive", statut="archived")
+    text = staff.get("/admin/export.csv").get_data(as_text=True)
+    assert "Publiée fictive" in text
+    assert "En attente fictive" not in text and "Archivée fictive" not in text
