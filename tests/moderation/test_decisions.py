@@ -90,3 +90,66 @@ def test_no_stored_xss_in_queue_review_or_public_pages(app, client, submitted):
     public = client.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in public
     assert "Clinique <script>" in html.unescape(public)
+
+
+def test_no_stored_xss_in_any_back_office_page(app, client, submitted):
+    """Hostile values stored anyway (an old import, a direct edit) are escaped everywhere."""
+    from tests.factories import make_requis, make_service
+
+    payload = "<script>alert(2)</script>"
+    with app.app_context():
+        requis = make_requis(
+            nom=f"Fiche {payload}",
+            ville=payload,
+            contact_email="x@exemple.fr",
+            site_web="javascript:alert(3)",
+            services=[
+                make_service(
+                    nom=payload,
+                    demandeurs=payload,
+                    canaux=(("formulaire", "javascript:alert(4)"),),
+                )
+            ],
+        )
+        rid = requis.id
+        from ato.moderation import services
+
+        services.audit(None, "correction", "requis", rid, {payload: [payload, payload]})
+        from ato.registration import services as registration
+
+        registration.report_error(requis, "autre", payload, None)
+        db.session.commit()
+    make_user(app)
+    login(client)
+    pages = [
+        "/admin/",
+        f"/admin/demandes/{submitted}",
+        "/admin/fiches",
+        f"/admin/fiches/{rid}",
+        f"/admin/fiches/{rid}/modifier",
+        "/admin/fraicheur",
+        "/admin/signalements",
+        "/admin/journal",
+        f"/requis/{rid}",
+        "/recherche?q=fiche",
+    ]
+    for url in pages:
+        page = client.get(url, follow_redirects=True).get_data(as_text=True)
+        assert payload not in page, url
+        assert 'href="javascript:' not in page, url
+
+
+def test_javascript_addresses_are_refused_at_submission(app, client):
+    from tests.registration.conftest import establishment_data, hidden_value
+
+    html_page = client.get("/inscription/etablissement").get_data(as_text=True)
+    data = establishment_data(
+        csrf_token=hidden_value(html_page, "csrf_token"),
+        idem=hidden_value(html_page, "idem"),
+        site_web="javascript:alert(1)",
+        **{"services-0-canaux-0-adresse": "javascript:alert(1)"},
+    )
+    response = client.post("/inscription/etablissement", data=data)
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(Demande)).all() == []
