@@ -51,6 +51,11 @@ def fill_service(browser, index, name, specialite, departement, outil, adresse):
 
 
 def test_register_an_establishment_with_two_services_then_track_it(browser, live_server):
+    register_an_establishment(browser, live_server)
+
+
+def register_an_establishment(browser, live_server) -> str:
+    """The registration path (a wrong FINESS key first); returns the tracking URL."""
     browser.get(live_server["url"] + "/inscription")
     browser.find_element(By.PARTIAL_LINK_TEXT, "Établissement de santé").click()
     fill(browser, "nom", "Clinique fictive du navigateur")
@@ -103,3 +108,4 @@ def test_register_an_establishment_with_two_services_then_track_it(browser, live
     browser.get(tracking)
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Reçue" in main and "Clinique fictive du navigateur" in main
+    return tracking
