@@ -64,6 +64,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_MAIL_FROM": env.get("ATO_MAIL_FROM", "ATO <ne-pas-repondre@ato.invalid>"),
         "ATO_MAIL_DOMAIN": env.get("ATO_MAIL_DOMAIN", "ato.invalid"),
         "ATO_STAFF_EMAIL": env.get("ATO_STAFF_EMAIL", "equipe@ato.invalid"),
+        "ATO_CONFIRMATION_DAYS": int(env.get("ATO_CONFIRMATION_DAYS", "30")),
         # No SMTP host: each mail is written as a .eml file in the instance folder.
         "ATO_SMTP_HOST": env.get("ATO_SMTP_HOST", ""),
         "ATO_SMTP_PORT": int(env.get("ATO_SMTP_PORT", "25")),

@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.filters.update(
-        date_fr=date_fr, datetime_fr=datetime_fr, nombre=nombre, delai=delai
+        date_fr=date_fr, datetime_fr=datetime_fr, nombre=nombre, delai=delai, attente=attente
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -145,6 +145,16 @@ def nombre(value: float | int | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=LOCALE)
+
+
+def attente(since: datetime | None, now: datetime | None = None) -> str:
+    """How long something has waited, in words: ``aujourd'hui``, ``1 jour``, ``12 jours``."""
+    if since is None:
+        return ""
+    days = ((now or datetime.now(UTC)) - since).days
+    if days < 1:
+        return "aujourd'hui"
+    return "1 jour" if days == 1 else f"{days} jours"
 
 
 def delai(hours: int | None) -> str:

@@ -1,11 +1,11 @@
 """Security headers, error pages and template filters."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ato import create_app
-from ato.web import date_fr, delai, nombre
+from ato.web import attente, date_fr, delai, nombre
 
 
 def dispose(app):
@@ -102,3 +102,11 @@ def test_dates_are_shown_in_paris_time():
 
 def test_numbers_use_french_grouping():
     assert nombre(87208).replace("\u202f", " ").replace("\xa0", " ") == "87 208"
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"), [(2, "aujourd'hui"), (24, "1 jour"), (24 * 12 + 3, "12 jours")]
+)
+def test_waiting_time_in_words(hours, text):
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert attente(now - timedelta(hours=hours), now) == text

@@ -153,3 +153,28 @@ def test_javascript_addresses_are_refused_at_submission(app, client):
     assert response.status_code == 422
     with app.app_context():
         assert db.session.scalars(select(Demande)).all() == []
+
+
+def test_the_queue_shows_counts_and_age_oldest_first(app, client, smtp):
+    from datetime import timedelta
+
+    from freezegun import freeze_time
+
+    from ato.directory.models import utcnow
+    from ato.registration import services as registration
+    from tests.factories import make_requis
+
+    now = utcnow()
+    with app.test_request_context():
+        for days, name in ((1, "Récente fictive"), (12, "Ancienne fictive")):
+            requis = make_requis(nom=name)
+            with freeze_time(now - timedelta(days=days)):
+                registration.propose_update(
+                    requis, registration.payload_from_requis(requis), name[:3] * 11
+                )
+            db.session.commit()
+    make_user(app)
+    login(client)
+    page = html.unescape(client.get("/admin/").get_data(as_text=True))
+    assert "Mises à jour de fiches publiées (2, la plus ancienne attend depuis 12 jours)" in page
+    assert page.index("Ancienne fictive") < page.index("Récente fictive")

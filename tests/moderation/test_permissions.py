@@ -56,3 +56,19 @@ def test_state_changes_need_a_post_with_csrf(app, client):
     login(client)
     response = client.post("/admin/demandes/1/publier")
     assert response.status_code == 400
+
+
+def test_moderators_cannot_post_to_administrator_functions(app, client):
+    from ato.moderation.views import ADMIN_ONLY
+    from tests.staff import csrf_of
+
+    make_user(app)
+    login(client)
+    token = csrf_of(client.get("/admin/").get_data(as_text=True))
+    posted = 0
+    for endpoint, method, url in admin_urls(app):
+        if method == "POST" and endpoint in ADMIN_ONLY:
+            response = client.post(url, data={"csrf_token": token})
+            assert response.status_code == 403, endpoint
+            posted += 1
+    assert posted >= 3  # invite, enable/disable, delete
