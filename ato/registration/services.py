@@ -208,6 +208,12 @@ def apply_payload(requis: Requis, payload: dict[str, Any]) -> None:
     specialites = {s.slug: s for s in db.session.scalars(select(Specialite))}
     outils = {o.slug: o for o in db.session.scalars(select(Outil))}
     departements = {d.code: d for d in db.session.scalars(select(Departement))}
+    # A temporary unavailability set by staff survives a revision of the same service.
+    unavailable = {
+        (s.nom, s.specialite_id): (s.indisponible, s.indisponible_message)
+        for s in requis.services
+        if s.indisponible
+    }
     requis.services = [
         Service(
             position=i,
@@ -229,6 +235,10 @@ def apply_payload(requis: Requis, payload: dict[str, Any]) -> None:
         )
         for i, s in enumerate(payload["services"])
     ]
+    for service in requis.services:
+        state = unavailable.get((service.nom, service.specialite.id))
+        if state:
+            service.indisponible, service.indisponible_message = state
 
 
 # --- duplicates ---------------------------------------------------------------------------------

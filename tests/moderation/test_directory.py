@@ -229,3 +229,18 @@ def test_review_warns_of_homonyms_and_identifier_mismatch(app, staff, submitted)
     page = html.unescape(staff.get(f"/admin/demandes/{submitted}").get_data(as_text=True))
     assert "Même nom et même ville" in page
     assert "le département indiqué est 34" in page
+
+
+def test_a_revision_keeps_a_service_temporarily_unavailable(app, staff):
+    with app.app_context():
+        requis = make_requis(contact_nom="Camille Exemple", contact_email="c@exemple.fr")
+        requis.services[0].indisponible = True
+        requis.services[0].indisponible_message = "Congés"
+        db.session.commit()
+        rid = requis.id
+    data = form_data(staff.get(f"/admin/fiches/{rid}/modifier").get_data(as_text=True))
+    data["ville"] = "Albi"
+    assert staff.post(f"/admin/fiches/{rid}/modifier", data=data).status_code == 303
+    with app.app_context():
+        service = db.session.get(Requis, rid).services[0]
+        assert (service.indisponible, service.indisponible_message) == (True, "Congés")
