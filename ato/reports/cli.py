@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from ato.directory.seeding import SeedError
 from ato.extensions import db
@@ -10,6 +11,7 @@ from ato.reports import seeding
 
 
 @click.command("reports")
+@with_appcontext
 def seed_reports() -> None:
     """Rapports : thèmes, chiffres clés sourcés, jeux départementaux (idempotent)."""
     try:
