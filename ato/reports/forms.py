@@ -89,9 +89,16 @@ class IndicateurForm(FlaskForm):
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
-    def validate_evolution_reference(self, field: Field) -> None:
-        if self.evolution.data and self.evolution.data.strip() and not (field.data or "").strip():
-            raise ValidationError("Indiquez la période à laquelle l'évolution se compare.")
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        """Fields one by one, then: an evolution needs the period it compares with."""
+        valid = super().validate(extra_validators)
+        if self.evolution.number is not None and not (self.evolution_reference.data or "").strip():
+            self.evolution_reference.errors = [
+                *self.evolution_reference.errors,
+                "Indiquez la période à laquelle l'évolution se compare.",
+            ]
+            valid = False
+        return valid
 
     def values(self) -> dict[str, object]:
         """The typed values, ready for ``services.update_indicateur``."""
