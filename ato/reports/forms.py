@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from ato.directory import services as directory
 from ato.reports import services
 from ato.reports.services import CsvRejected, ParsedCsv
+from ato.web import nombre
 
 
 def single_line(form: Form, field: Field) -> None:
@@ -34,13 +35,21 @@ def web_address(form: Form, field: Field) -> None:
 
 
 class NumberField(StringField):
-    """A number typed the French way (``87 208``, ``99,89``, ``-5``) → ``Decimal``."""
+    """A number typed the French way (``87 208``, ``99,89``, ``-5``) → ``Decimal``.
+
+    ``limit`` bounds its absolute value to what the database column holds.
+    """
 
     def __init__(
-        self, *args, message: str = "Saisissez un nombre, par exemple 87 208 ou 99,89.", **kwargs
-    ) -> None:  # noqa: ANN002, ANN003
+        self,
+        *args,  # noqa: ANN002
+        message: str = "Saisissez un nombre, par exemple 87 208 ou 99,89.",
+        limit: Decimal = Decimal("1e12"),
+        **kwargs,  # noqa: ANN003
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.message = message
+        self.limit = limit
         self.number: Decimal | None = None
 
     def pre_validate(self, form: Form) -> None:
@@ -49,8 +58,10 @@ class NumberField(StringField):
         if not raw:
             return
         number = services.parse_number(raw)
-        if number is None or abs(number) >= Decimal("1e12"):
+        if number is None:
             raise ValidationError(self.message)
+        if abs(number) >= self.limit:
+            raise ValidationError(f"La valeur doit rester inférieure à {nombre(self.limit)}.")
         self.number = number
 
 
@@ -72,6 +83,7 @@ class IndicateurForm(FlaskForm):
         "Évolution par rapport à la période précédente (en %)",
         validators=[Optional()],
         message="Saisissez un pourcentage, par exemple 31 ou -5 (sans le signe %).",
+        limit=Decimal("1e6"),
     )
     evolution_reference = StringField(
         "Période de comparaison", validators=[Optional(), Length(max=80), single_line]

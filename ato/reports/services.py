@@ -369,6 +369,7 @@ def to_csv(colonnes: Sequence[str], lignes: Sequence[Sequence[Any]]) -> str:
 
 MAX_UPLOAD_BYTES = 64 * 1024
 MAX_LINES = 200
+MAX_VALUE = Decimal("1e12")  # what the value column holds
 CODE_COLUMNS = ("code_departement", "code", "departement_code", "code_insee")
 VALUE_COLUMN = "valeur"
 UNIT_COLUMN = "unite"
@@ -485,6 +486,8 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
             problems.append("valeur manquante")
         elif value is None:
             problems.append(f"valeur « {_shown(raw_value)} » qui n'est pas un nombre")
+        elif abs(value) >= MAX_VALUE:
+            problems.append(f"valeur « {_shown(raw_value)} » trop grande")
         if unit_col is not None and unit_col < len(row):
             cell_unit = row[unit_col].strip()
             if cell_unit and cell_unit != unite.strip():

@@ -79,6 +79,9 @@ def test_editing_a_figure_audits_each_change_and_shows_it_publicly(app, staff, s
     [
         ("valeur", "beaucoup", "Saisissez un nombre"),
         ("valeur", "=1+1", "Saisissez un nombre"),
+        ("valeur", "1e400", "Saisissez un nombre"),
+        ("valeur", "9" * 20, "inférieure à"),
+        ("evolution", "10000000", "inférieure à"),
         ("source", "", "aucun chiffre sans source"),
         ("evolution", "12", "Indiquez la période"),
         ("source_url", "javascript:alert(1)", "https://"),

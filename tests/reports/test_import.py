@@ -90,6 +90,7 @@ HOSTILE = {
     "infinite": (b"code_departement;valeur\n31;Infinity\n34;NaN\n", "qui n'est pas un nombre"),
     "over-64-kb": (b"code_departement;valeur\n" + b"31;1\n" * 20000, "64 Ko"),
     "unbalanced-quotes": (b'code_departement;valeur\n"31;12\n34;5\n', "ligne"),
+    "huge-number": (b"code_departement;valeur\n31;99999999999999999\n", "trop grande"),
     "other-unit": (b"code_departement;valeur;unite\n31;12;euros\n", "unité « euros »"),
 }
 
