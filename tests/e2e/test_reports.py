@@ -92,3 +92,36 @@ def test_the_live_statistics_render_their_charts_with_javascript_disabled(
     assert all(chart.size["width"] > 200 for chart in charts)
     browser.find_element(By.CSS_SELECTOR, "h2 a[href$='/recours-par-departement']").click()
     assert browser.find_element(By.TAG_NAME, "h1").text == "Recours par département"
+
+
+def test_staff_report_pages_have_no_axe_violation_even_showing_upload_errors(
+    app, browser, live_server, reports, tmp_path
+):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.e2e.test_registration import _gone
+    from tests.staff import PASSWORD, make_user
+
+    make_user(app)
+    browser.get(live_server["url"] + "/connexion?next=/admin/rapports/")
+    browser.find_element(By.NAME, "email").send_keys("moderatrice@ato.invalid")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit].button-primary").click()
+    try:
+        WebDriverWait(browser, 15).until(lambda _: _gone(page))
+        assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Rapports")
+        assert axe_violations(browser) == []
+        browser.find_element(By.PARTIAL_LINK_TEXT, "Remplacer les valeurs").click()
+        bad = tmp_path / "valeurs.csv"
+        bad.write_text("code_departement;valeur\n75;12\n31;beaucoup\n", encoding="utf-8")
+        browser.find_element(By.NAME, "fichier").send_keys(str(bad))
+        page = browser.find_element(By.TAG_NAME, "html")
+        browser.find_element(By.CSS_SELECTOR, "button.button-primary").click()
+        WebDriverWait(browser, 15).until(lambda _: _gone(page))
+        errors = browser.find_element(By.ID, "fichier-erreurs").text
+        assert "Ligne 2" in errors and "Ligne 3" in errors
+        violations = axe_violations(browser)
+        assert violations == [], violations
+    finally:
+        browser.delete_all_cookies()
