@@ -183,3 +183,27 @@ def test_the_supply_matrix_equals_a_direct_count(app, seeded, directory):
                 ).scalar()
                 assert cells.get(dep.code, 0) == expected, (spec.slug, dep.code)
         assert {s.slug for s, _ in matrice.lignes} >= {"cardiologie", "soins-palliatifs"}
+
+
+def test_the_live_topic_page_runs_the_same_number_of_queries_whatever_the_directory_size(
+    app, client, seeded, count_queries
+):
+    def queries() -> int:
+        with count_queries() as counter:
+            assert client.get("/rapports/annuaire-ato").status_code == 200
+        return counter.count
+
+    with app.app_context():
+        for _ in range(3):
+            make_requis(services=[make_service("cardiologie", couverture=["31", "34"])])
+    small = queries()
+    with app.app_context():
+        for i in range(30):
+            make_requis(
+                nature="liberal" if i % 2 else "etablissement",
+                departement=["09", "46", "81"][i % 3],
+                services=[make_service("dermatologie", thematiques=("plaies-et-cicatrisation",))],
+                commit=False,
+            )
+        db.session.commit()
+    assert queries() == small
