@@ -25,6 +25,7 @@ db: install
 seed: db
 	$(FLASK) ato seed reference
 	$(FLASK) ato seed examples
+	$(FLASK) ato seed reports
 	$(FLASK) ato search rebuild
 
 run: seed

@@ -55,6 +55,7 @@ def register_models() -> None:
     import ato.mail.models
     import ato.moderation.models
     import ato.registration.models
+    import ato.reports.models
     import ato.search.models  # noqa: F401
 
 
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from ato.directory.views import bp as directory_bp
     from ato.moderation.views import bp as moderation_bp
     from ato.registration.views import bp as registration_bp
+    from ato.reports import views as reports_views
     from ato.search.views import bp as search_bp
 
     app.register_blueprint(directory_bp)
@@ -79,6 +81,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration_bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(reports_views.bp)
+    app.register_blueprint(reports_views.admin_bp)
     auth_views.init_app(app)
 
 
@@ -86,8 +90,10 @@ def register_cli(app: Flask) -> None:
     from ato.auth.cli import users_cli
     from ato.directory.cli import seed_cli
     from ato.mail.cli import outbox_cli
+    from ato.reports.cli import seed_reports
     from ato.search.cli import search_cli
 
+    seed_cli.add_command(seed_reports)
     group = AppGroup("ato", help="Commandes d'exploitation d'ATO.")
     group.add_command(seed_cli)
     group.add_command(search_cli)

@@ -86,8 +86,7 @@ def live_server(app, database_url, instance_path, tmp_path_factory) -> Iterator[
             process.kill()
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+def make_browser(tmp_path_factory, *, javascript: bool = True):
     """Debian's Chromium, headless, driven by Debian's chromedriver (never a downloaded one)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -110,9 +109,27 @@ def browser(tmp_path_factory):
         f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
     ):
         options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2}
+        )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     os.environ.setdefault("SE_OFFLINE", "true")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    driver = make_browser(tmp_path_factory)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def browser_without_javascript(tmp_path_factory):
+    """The same Chromium with JavaScript disabled: what the pages must work in."""
+    driver = make_browser(tmp_path_factory, javascript=False)
     yield driver
     driver.quit()

