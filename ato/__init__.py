@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    app.url_map.converters["int"] = web.BoundedIntConverter  # before any route is added
     app.config.from_mapping(config_module.load(app.instance_path, config))
 
     register_models()

@@ -11,6 +11,7 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,25 @@ ERROR_MESSAGES = {
         "réessayez dans quelques instants.",
     ),
 }
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that matches only ids the database can hold: a huge id is a 404, not a 500."""
+
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
+MAX_ID = 2**31 - 1
+
+
+def small_int(value: str | None, maximum: int = MAX_ID, minimum: int = 1) -> int | None:
+    """An integer typed by a user (ASCII digits only, within bounds), else None."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if minimum <= number <= maximum else None
 
 
 def init_app(app: Flask) -> None:

@@ -13,13 +13,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ato.auth.models import Role
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis, Statut
 from ato.moderation.services import Fraicheur
 from ato.registration.forms import FrenchMeta, email
+
+
+def plausible_date(form: Form, field: DateField) -> None:
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError("Indiquez une date entre 2000 et 2100.")
 
 
 class FilterForm(Form):
@@ -75,8 +80,8 @@ class AuditFilterForm(FilterForm):
     objet_id = IntegerField(
         "Numéro de l'objet", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)]
     )
-    debut = DateField("Du", validators=[Optional()])
-    fin = DateField("Au", validators=[Optional()])
+    debut = DateField("Du", validators=[Optional(), plausible_date])
+    fin = DateField("Au", validators=[Optional(), plausible_date])
 
     def __init__(self, actions: list[str], *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

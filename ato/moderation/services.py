@@ -147,6 +147,11 @@ def publish(demande: Demande, actor: User) -> None:
     requis: Requis = demande.requis
     now = utcnow()
     before = {"statut": requis.statut.value}
+    if demande.nature == NatureDemande.MODIFICATION and requis.statut != Statut.PUBLISHED:
+        raise ValueError(
+            "La fiche n'est plus publiée (archivée ?) : republiez-la avant d'appliquer "
+            "cette mise à jour, ou refusez la demande."
+        )
     if demande.nature == NatureDemande.MODIFICATION:
         changes = _changes(diff(demande))
         registration.apply_payload(requis, demande.payload)
@@ -210,8 +215,11 @@ def correct(demande: Demande, payload: dict[str, Any], actor: User) -> dict[str,
     and a new entry's requis stays pending (a comparable directory published
     entries on edit). Returns the audited changes.
     """
+    if demande.statut not in OPEN_STATUTS:
+        raise ValueError("Seule une demande reçue ou en cours d'examen peut être corrigée.")
     changes = _changes(payload_diff(demande.payload, payload))
     demande.payload = payload
+    demande.contact_email = payload["contact"]["email"]  # decision mails follow the correction
     if demande.nature == NatureDemande.INSCRIPTION:
         registration.apply_payload(demande.requis, payload)
         demande.requis.statut = Statut.PENDING

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -205,8 +205,8 @@ def decode(data: bytes) -> str:
 
 def read_lines(text: str, plan: Plan) -> list[Line]:
     """Parse the CSV (comma or semicolon); header errors go to ``plan.errors``."""
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -216,6 +216,7 @@ def read_lines(text: str, plan: Plan) -> list[Line]:
     except csv.Error as exc:
         plan.errors.append((1, f"Fichier CSV illisible : {exc}."))
         return []
+    start = reader.line_num + 1
     missing = sorted(REQUIRED - set(header))
     if missing:
         plan.errors.append((1, "Colonnes obligatoires absentes : " + ", ".join(missing) + "."))
@@ -227,7 +228,10 @@ def read_lines(text: str, plan: Plan) -> list[Line]:
     lines = []
     try:
         for row in reader:
-            number = reader.line_num
+            # The line where the record starts, as a spreadsheet shows it (a quoted cell
+            # may span several physical lines).
+            number, end = start, reader.line_num
+            start = end + 1
             if not any(cell.strip() for cell in row):
                 continue
             if len(lines) >= MAX_LINES:
@@ -248,7 +252,12 @@ def _key(values: dict[str, str]) -> tuple[str, ...]:
         digits = "".join(c for c in values.get(column, "") if c.isalnum())
         if digits:
             return (column, digits.upper())
-    return ("nom", values.get("nature", ""), _fold(values.get("nom", "")), _fold(values["ville"]))
+    return (
+        "nom",
+        _fold(values.get("nature", "")),
+        _fold(values.get("nom", "")),
+        _fold(values["ville"]),
+    )
 
 
 class _Reference:
@@ -393,17 +402,23 @@ def plan(data: bytes) -> Plan:
             continue
         groups.setdefault(_key(line.values), Entry([])).lines.append(line)
     ref = _Reference()
+    seen: dict[str, int] = {}
     for entry in groups.values():
         result.entries.append(entry)
         first = entry.lines[0]
         for line in entry.lines[1:]:
-            if _fold(line.values["nom"]) != _fold(first.values["nom"]):
+            differing = [
+                c
+                for c in IDENTITY
+                if _fold(line.values.get(c, "")) != _fold(first.values.get(c, ""))
+            ]
+            if differing:
                 entry.errors.append(
                     (
                         line.number,
-                        f"Même identifiant que la ligne {first.number} mais un autre nom "
-                        f"(« {line.values['nom']} ») : les lignes d'une même fiche "
-                        "doivent porter le même nom.",
+                        f"Même fiche que la ligne {first.number} (même identifiant) mais "
+                        f"{', '.join(differing)} différent(s) : les lignes d'une même fiche "
+                        "doivent porter la même identité.",
                     )
                 )
         if len(entry.lines) > MAX_SERVICES:
@@ -415,6 +430,26 @@ def plan(data: bytes) -> Plan:
             _report_form_errors(entry, form)
             continue
         entry.payload = registration.payload_from_form(nature, form)
+        identity = entry.payload["requis"]
+        for identifier in filter(None, (identity.get("finess"), identity.get("rpps"))):
+            if identifier in seen:
+                entry.errors.append(
+                    (
+                        entry.lines[0].number,
+                        f"Identifiant {identifier} déjà utilisé par une autre fiche du fichier "
+                        f"(ligne {seen[identifier]}).",
+                    )
+                )
+            seen.setdefault(identifier, entry.lines[0].number)
+        homonym = _live_homonym(entry.payload)
+        if homonym is not None:
+            entry.errors.append(
+                (
+                    entry.lines[0].number,
+                    f"Une fiche « {homonym.display_name} » ({homonym.ville}) existe déjà dans "
+                    "l'annuaire : import déjà fait ?",
+                )
+            )
         duplicate = registration.find_duplicate(entry.payload)
         if duplicate is not None:
             entry.errors.append(
@@ -427,6 +462,21 @@ def plan(data: bytes) -> Plan:
     if not lines and not result.errors:
         result.errors.append((1, "Aucune ligne à importer."))
     return result
+
+
+def _live_homonym(payload: dict[str, Any]) -> Requis | None:
+    """A live entry of the same kind, name and town (catches an import confirmed twice)."""
+    identity = payload["requis"]
+    return db.session.scalar(
+        select(Requis)
+        .where(
+            Requis.nature == NatureRequis(payload["nature"]),
+            func.lower(Requis.nom) == identity["nom"].lower(),
+            func.lower(Requis.ville) == identity["ville"].lower(),
+            Requis.statut.in_((Statut.PENDING, Statut.PUBLISHED)),
+        )
+        .limit(1)
+    )
 
 
 def apply(result: Plan, actor: User) -> list[Requis]:

@@ -42,7 +42,7 @@ from ato.registration import services as registration
 from ato.registration.forms import FORMS, RequisForm
 from ato.registration.models import Demande, Signalement, StatutDemande
 from ato.search.models import SearchMiss
-from ato.web import external_url
+from ato.web import external_url, small_int
 
 bp = Blueprint("moderation", __name__, url_prefix="/admin")
 
@@ -154,8 +154,9 @@ def _handle_service_actions(form: RequisForm) -> bool:
     if action == "ajouter-service":
         form.add_service()
         return True
-    if action.startswith("retirer-service-") and action.rsplit("-", 1)[1].isdigit():
-        form.remove_service(int(action.rsplit("-", 1)[1]))
+    index = small_int(action.removeprefix("retirer-service-"), 1000, minimum=0)
+    if action.startswith("retirer-service-") and index is not None:
+        form.remove_service(index)
         return True
     return False
 
@@ -197,8 +198,11 @@ def _edit(
 def edit_demande(demande_id: int) -> str | Response | tuple[str, int]:
     """Staff correct a pending request. It stays pending: correcting never publishes."""
     item = _demande(demande_id)
-    if item.statut not in services.OPEN_STATUTS + (StatutDemande.A_COMPLETER,):
-        flash("Cette demande a déjà été traitée : elle ne peut plus être corrigée.")
+    if item.statut not in services.OPEN_STATUTS:
+        flash(
+            "Cette demande n'est plus à décider (traitée, ou renvoyée au demandeur qui la "
+            "complète) : elle ne peut pas être corrigée maintenant."
+        )
         return redirect(url_for(".demande", demande_id=demande_id))
 
     def save(payload: dict) -> Response:
@@ -224,14 +228,25 @@ def fiches() -> str:
     values = form.values()
     if "specialite" in values:
         values["specialite"] = int(values["specialite"])
-    page = db.paginate(services.directory_query(**values), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        services.directory_query(**values), page=_page(), per_page=PER_PAGE, error_out=False
+    )
     return render_template(
         "moderation/fiches.html",
         form=form,
         page=page,
         now=utcnow(),
-        args={k: v for k, v in request.args.items() if k != "page"},
+        args=_filter_args(form),
     )
+
+
+def _page() -> int:
+    return small_int(request.args.get("page"), 100_000) or 1
+
+
+def _filter_args(form: object) -> dict[str, str]:
+    """The query string of the current filters: only the form's own fields, never other keys."""
+    return {name: request.args[name] for name in form._fields if name in request.args}  # type: ignore[attr-defined]
 
 
 def _requis(requis_id: int) -> Requis:
@@ -364,7 +379,7 @@ def freshness() -> str:
 
 @bp.post("/fraicheur/campagne")
 def campaign() -> Response:
-    ids = [int(v) for v in request.form.getlist("requis") if v.isdigit()][:5000]
+    ids = [i for i in map(small_int, request.form.getlist("requis")[:5000]) if i is not None]
     if not ids:
         flash("Cochez au moins une fiche.")
         return redirect(url_for(".freshness"), 303)
@@ -435,12 +450,14 @@ def _audit_filters() -> tuple[AuditFilterForm, dict]:
 @bp.get("/journal")
 def journal() -> str:
     form, filters = _audit_filters()
-    page = db.paginate(services.audit_query(**filters), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        services.audit_query(**filters), page=_page(), per_page=PER_PAGE, error_out=False
+    )
     return render_template(
         "moderation/journal.html",
         form=form,
         page=page,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        args=_filter_args(form),
     )
 
 
@@ -491,10 +508,14 @@ def _pack(data: bytes) -> str:
 
 
 def _unpack(text: str) -> bytes | None:
+    """The uploaded file back, or None if tampered with or larger than an upload may be."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
-        return zlib.decompress(base64.b64decode(text, validate=True), bufsize=4096)
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(base64.b64decode(text, validate=True), limit)
     except (binascii.Error, zlib.error, ValueError):
         return None
+    return None if inflater.unconsumed_tail else data
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -536,10 +557,15 @@ def import_confirm() -> str | Response | tuple[str, int]:
             confirm=None,
             changed=True,
         ), 409
-    created = transfer.apply(plan, current_user)
-    db.session.commit()
+    try:
+        created = transfer.apply(plan, current_user)
+        db.session.commit()
+    except IntegrityError:  # an identifier taken by a concurrent change
+        db.session.rollback()
+        flash("L'annuaire a changé pendant l'import : rien n'a été enregistré. Réessayez.")
+        return redirect(url_for(".import_csv"), 303)
     flash(f"{len(created)} fiche(s) importée(s) et publiée(s), à vérifier par une campagne.")
-    return redirect(url_for(".fiches", fraicheur="jamais"), 303)
+    return redirect(url_for(".fiches", statut="published", fraicheur="jamais"), 303)
 
 
 # --- staff accounts (administrators) --------------------------------------------------------------
@@ -606,7 +632,11 @@ def user_active(user_id: int, action: str) -> Response:
         and db.session.scalar(
             select(func.count())
             .select_from(User)
-            .where(User.role == Role.ADMINISTRATEUR, User.active.is_(True))
+            .where(
+                User.role == Role.ADMINISTRATEUR,
+                User.active.is_(True),
+                User.password_hash != auth.UNUSABLE_PASSWORD,
+            )
         )
         <= 1
     ):

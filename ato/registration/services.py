@@ -462,6 +462,8 @@ def confirmation_problem(link: ConfirmationLink | None, now: datetime | None = N
     """Why a campaign link cannot be used any more, in French; None when it can."""
     if link is None or not link.requis.is_published:
         return "Ce lien n'est pas valide ou la fiche n'est plus publiée."
+    if link.used_at is None and link.email != link.requis.contact_email:
+        return "Le contact de la fiche a changé depuis l'envoi de ce lien : il n'est plus valable."
     if link.used_at is not None:
         return "Ce lien a déjà été utilisé : la fiche a été confirmée le {}.".format(
             link.used_at.astimezone(PARIS).strftime("%d/%m/%Y")

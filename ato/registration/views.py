@@ -23,6 +23,7 @@ from ato.moderation import services as moderation
 from ato.registration import services
 from ato.registration.forms import FORMS, RequisForm, SignalementForm
 from ato.registration.models import StatutDemande
+from ato.web import small_int
 
 bp = Blueprint("registration", __name__)
 
@@ -76,8 +77,9 @@ def _handle_actions(form: RequisForm) -> bool:
     if action == "ajouter-service":
         form.add_service()
         return True
-    if action.startswith("retirer-service-") and action.rsplit("-", 1)[1].isdigit():
-        form.remove_service(int(action.rsplit("-", 1)[1]))
+    index = small_int(action.removeprefix("retirer-service-"), 1000, minimum=0)
+    if action.startswith("retirer-service-") and index is not None:
+        form.remove_service(index)
         return True
     return False
 
@@ -293,4 +295,5 @@ def _private(response: Response) -> Response:
         "registration.confirmation_mise_a_jour",
     ):
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of Referer
     return response

@@ -178,3 +178,38 @@ def test_the_queue_shows_counts_and_age_oldest_first(app, client, smtp):
     page = html.unescape(client.get("/admin/").get_data(as_text=True))
     assert "Mises à jour de fiches publiées (2, la plus ancienne attend depuis 12 jours)" in page
     assert page.index("Ancienne fictive") < page.index("Récente fictive")
+
+
+def test_a_corrected_contact_address_receives_the_decision(app, client, submitted, smtp):
+    from tests.forms import form_data
+
+    make_user(app)
+    login(client)
+    data = form_data(client.get(f"/admin/demandes/{submitted}/modifier").get_data(as_text=True))
+    data["contact_email"] = "bonne.adresse@exemple.fr"
+    assert client.post(f"/admin/demandes/{submitted}/modifier", data=data).status_code == 303
+    decide(client, submitted, "publier")
+    assert any(
+        m["To"] == "bonne.adresse@exemple.fr" and "publiée" in m["Subject"] for m in smtp.messages
+    )
+
+
+def test_an_update_of_an_archived_entry_is_not_applied(app, client, smtp):
+    from ato.registration import services as registration
+    from tests.factories import make_requis
+
+    with app.test_request_context():
+        requis = make_requis(nom="Archivée fictive")
+        payload = registration.payload_from_requis(requis)
+        payload["requis"]["ville"] = "Albi"
+        demande, _ = registration.propose_update(requis, payload, "a" * 32)
+        requis.statut = Statut.ARCHIVED
+        db.session.commit()
+        did, rid = demande.id, requis.id
+    make_user(app)
+    login(client)
+    response = decide(client, did, "publier")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Requis, rid).ville == "Toulouse"
+        assert db.session.get(Demande, did).statut == StatutDemande.RECUE

@@ -72,3 +72,15 @@ def test_moderators_cannot_post_to_administrator_functions(app, client):
             assert response.status_code == 403, endpoint
             posted += 1
     assert posted >= 3  # invite, enable/disable, delete
+
+
+def test_anonymous_posts_with_a_valid_csrf_token_are_sent_to_login(app, client):
+    """The CSRF check answers first; with a valid token the login guard must still hold."""
+    from tests.staff import csrf_of
+
+    token = csrf_of(client.get("/connexion").get_data(as_text=True))
+    for endpoint, method, url in admin_urls(app):
+        if method == "POST":
+            response = client.post(url, data={"csrf_token": token})
+            assert response.status_code == 302, endpoint
+            assert "/connexion" in response.headers["Location"], endpoint

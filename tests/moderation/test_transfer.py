@@ -35,8 +35,8 @@ def row(**values) -> str:
     }
     base.update(values)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([base.get(c, "") for c in transfer.COLUMNS])
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\n").writerow([base.get(c, "") for c in transfer.COLUMNS])
+    return buffer.getvalue().removesuffix("\n")
 
 
 def upload(client, text: str, filename="liste.csv"):
@@ -220,3 +220,71 @@ def test_export_lists_published_entries_only(app, staff):
     text = staff.get("/admin/export.csv").get_data(as_text=True)
     assert "Publiée fictive" in text
     assert "En attente fictive" not in text and "Archivée fictive" not in text
+
+
+def test_line_numbers_count_quoted_cells_spanning_several_lines(app, staff):
+    text = "\n".join(
+        [
+            HEADER,
+            row(  # lines 2 to 4
+                nom="Mauvais FINESS fictif",
+                finess="123456789",
+                description="Première ligne\nDeuxième ligne\nTroisième ligne",
+            ),
+            row(finess=valid_finess(), service="Autre", ville="Albi", nom="Autre fictif"),
+            row(nom="Encore un mauvais fictif", finess="987654321"),  # line 6
+        ]
+    )
+    assert [n for n, _ in errors_of(upload(staff, text))] == [2, 6]
+
+
+def test_an_identifier_shared_by_two_entries_of_the_file_is_refused(app, staff):
+    rpps = valid_rpps()
+    text = "\n".join(
+        [
+            HEADER,
+            row(
+                nature="liberal",
+                nom="Martin",
+                prenom="Alex",
+                civilite="Dr",
+                finess="",
+                rpps=rpps,
+                profession="10",
+            ),
+            row(nature="dispositif", nom="Dispositif fictif", finess="", rpps=rpps),
+        ]
+    )
+    response = upload(staff, text)
+    assert response.status_code == 422
+    assert count_requis(app) == 0
+
+
+def test_confirming_the_same_import_twice_creates_nothing_the_second_time(app, staff):
+    text = "\n".join([HEADER, row(nature="dispositif", nom="DAC fictif", finess="")])
+    page = html.unescape(upload(staff, text).get_data(as_text=True))
+    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
+    data = {"csrf_token": csrf_of(page), "contenu": token}
+    assert staff.post("/admin/import/confirmer", data=data).status_code == 303
+    second = staff.post("/admin/import/confirmer", data=data)
+    assert second.status_code == 409
+    assert "existe déjà" in html.unescape(second.get_data(as_text=True))
+    assert count_requis(app) == 1
+
+
+def test_lines_of_one_entry_must_share_their_identity(app, staff):
+    text = "\n".join([HEADER, row(), row(ville="Albi", service="Autre service")])
+    assert [n for n, _ in errors_of(upload(staff, text))] == [3]
+
+
+def test_a_compressed_bomb_is_refused(app, staff):
+    import base64
+    import zlib
+
+    bomb = base64.b64encode(zlib.compress(b"a" * (5 * 1024 * 1024))).decode()
+    page = staff.get("/admin/import").get_data(as_text=True)
+    response = staff.post(
+        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": bomb}
+    )
+    assert response.status_code == 303
+    assert count_requis(app) == 0
