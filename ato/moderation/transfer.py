@@ -28,7 +28,7 @@ from ato.directory.models import Canal, NatureRequis, Requis, Service, Statut, u
 from ato.extensions import db
 from ato.moderation import services as moderation
 from ato.registration import services as registration
-from ato.registration.forms import DELAIS, FORMS, MAX_SERVICES
+from ato.registration.forms import DELAIS, FORMS, MAX_CANAUX, MAX_SERVICES
 
 IDENTITY = [
     "nature",
@@ -59,7 +59,7 @@ SERVICE = [
     "public",
     "departements_acceptes",
 ]
-CANAUX = 3
+CANAUX = MAX_CANAUX  # every channel a service may have
 CHANNELS = [name for i in range(1, CANAUX + 1) for name in (f"outil_{i}", f"adresse_{i}")]
 COLUMNS = IDENTITY + SERVICE + CHANNELS
 REQUIRED = {"nature", "nom", "ville", "departement", "service", "specialite", "outil_1"}
@@ -92,42 +92,30 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 def export_rows(requis_list: Iterable[Requis]) -> Iterable[list[Any]]:
     """One line per service, in the import's columns: an export can be imported again."""
     for requis in requis_list:
+        payload = registration.payload_from_requis(requis)
         identity = {
-            "nature": requis.nature.value,
-            "nom": requis.nom,
-            "finess": requis.finess,
-            "rpps": requis.rpps,
-            "civilite": requis.civilite,
-            "prenom": requis.prenom,
-            "profession": requis.profession_code,
-            "adresse": requis.adresse,
-            "code_postal": requis.code_postal,
-            "ville": requis.ville,
-            "departement": requis.departement_code,
-            "telephone": requis.telephone,
-            "site_web": requis.site_web,
-            "contact_nom": requis.contact_nom,
-            "contact_email": requis.contact_email,
+            "nature": payload["nature"],
+            **payload["requis"],
+            "contact_nom": payload["contact"]["nom"],
+            "contact_email": payload["contact"]["email"],
         }
-        for s in requis.services:
-            values = dict(identity)
-            values.update(
-                service=s.nom,
-                specialite=s.specialite.slug,
-                thematiques=";".join(t.slug for t in s.thematiques),
-                description=s.description,
-                demandeurs=s.demandeurs,
-                pieces=s.pieces_a_joindre,
-                delai_heures=s.delai_reponse_heures,
-                disponibilite=s.disponibilite,
-                public=s.public.value,
-                departements_acceptes=REGION
-                if s.couverture_regionale
-                else ";".join(d.code for d in s.departements),
+        for s in payload["services"]:
+            values = dict(
+                identity,
+                service=s["nom"],
+                specialite=s["specialite"],
+                thematiques=";".join(s["thematiques"]),
+                description=s["description"],
+                demandeurs=s["demandeurs"],
+                pieces=s["pieces"],
+                delai_heures=s["delai_heures"],
+                disponibilite=s["disponibilite"],
+                public=s["public"],
+                departements_acceptes=REGION if s["regional"] else ";".join(s["departements"]),
             )
-            for i, canal in enumerate(s.canaux[:CANAUX], start=1):
-                values[f"outil_{i}"] = canal.outil.slug
-                values[f"adresse_{i}"] = canal.adresse
+            for i, canal in enumerate(s["canaux"][:CANAUX], start=1):
+                values[f"outil_{i}"] = canal["outil"]
+                values[f"adresse_{i}"] = canal["adresse"]
             yield [values.get(c) for c in COLUMNS]
 
 
@@ -240,11 +228,19 @@ def read_lines(text: str, plan: Plan) -> list[Line]:
             if len(row) > len(header):
                 plan.errors.append((number, "Plus de cellules que de colonnes dans l'en-tête."))
                 continue
-            values = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
+            values = {h: _unescape(row[i] if i < len(row) else "") for i, h in enumerate(header)}
             lines.append(Line(number, values))
     except csv.Error as exc:
         plan.errors.append((reader.line_num, f"Ligne illisible : {exc}."))
     return lines
+
+
+def _unescape(cell: str) -> str:
+    """A cell as typed: the quote :func:`safe_cell` put before a formula-like text goes."""
+    cell = cell.strip()
+    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_PREFIXES:
+        return cell[1:]
+    return cell
 
 
 def _key(values: dict[str, str]) -> tuple[str, ...]:

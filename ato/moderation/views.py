@@ -148,19 +148,6 @@ def _staff_form(nature: str, payload: dict | None) -> RequisForm:
     return form
 
 
-def _handle_service_actions(form: RequisForm) -> bool:
-    """'Ajouter un service' / 'Retirer' without JavaScript: re-render, nothing validated."""
-    action = request.form.get("action", "")
-    if action == "ajouter-service":
-        form.add_service()
-        return True
-    index = small_int(action.removeprefix("retirer-service-"), 1000, minimum=0)
-    if action.startswith("retirer-service-") and index is not None:
-        form.remove_service(index)
-        return True
-    return False
-
-
 def _edit(
     nature: str, payload: dict, title: str, exclude: int, save
 ) -> str | Response | tuple[str, int]:
@@ -170,7 +157,7 @@ def _edit(
             "moderation/edit.html", form=_staff_form(nature, payload), nature=nature, title=title
         )
     form = _staff_form(nature, None)
-    if _handle_service_actions(form):
+    if form.handle_service_action(request.form.get("action", "")):
         return render_template("moderation/edit.html", form=form, nature=nature, title=title)
     if not form.validate():
         expired = bool(form.csrf_token.errors) if "csrf_token" in form else False

@@ -328,6 +328,19 @@ class RequisForm(FlaskForm):
                 canal.form.natures = natures
                 canal.form.warnings = self.warnings
 
+    def handle_service_action(self, action: str) -> bool:
+        """'Ajouter un service' / 'Retirer' buttons (no JavaScript needed): True if one was
+        pressed, in which case the form is shown again and nothing is validated."""
+        if action == "ajouter-service":
+            self.add_service()
+            return True
+        index = action.removeprefix("retirer-service-")
+        if action.startswith("retirer-service-") and index.isascii() and index.isdigit():
+            if len(index) <= 3:
+                self.remove_service(int(index))
+            return True
+        return False
+
     def add_service(self) -> None:
         if len(self.services) < MAX_SERVICES:
             self.services.append_entry()

@@ -23,7 +23,6 @@ from ato.moderation import services as moderation
 from ato.registration import services
 from ato.registration.forms import FORMS, RequisForm, SignalementForm
 from ato.registration.models import StatutDemande
-from ato.web import small_int
 
 bp = Blueprint("registration", __name__)
 
@@ -71,19 +70,6 @@ def _csrf_failed(form: RequisForm) -> bool:
     return bool(token is not None and token.errors)
 
 
-def _handle_actions(form: RequisForm) -> bool:
-    """'Ajouter un service' / 'Retirer' without JavaScript: re-render, nothing validated."""
-    action = request.form.get("action", "")
-    if action == "ajouter-service":
-        form.add_service()
-        return True
-    index = small_int(action.removeprefix("retirer-service-"), 1000, minimum=0)
-    if action.startswith("retirer-service-") and index is not None:
-        form.remove_service(index)
-        return True
-    return False
-
-
 @bp.get("/inscription")
 def choix() -> str:
     return render_template("registration/choix.html")
@@ -106,7 +92,7 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
         return _render_form(form, nature)
     if not services.valid_idempotency_key(form.idem.data):
         form.idem.data = services.new_idempotency_key()
-    if _handle_actions(form):
+    if form.handle_service_action(request.form.get("action", "")):
         return _render_form(form, nature)
     if form.site_internet.data:  # honeypot: answer as if all went well, keep nothing
         return render_template("registration/recu.html")
@@ -149,7 +135,7 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
     if demande.statut == StatutDemande.A_COMPLETER:
         if request.method == "POST":
             form = FORMS[nature]()
-            if not _handle_actions(form) and form.validate():
+            if not form.handle_service_action(request.form.get("action", "")) and form.validate():
                 payload = services.payload_from_form(nature, form)
                 duplicate = services.find_duplicate(payload, exclude=demande.requis_id)
                 if duplicate is None:
@@ -211,7 +197,7 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
     form = FORMS[nature]()
     if not services.valid_idempotency_key(form.idem.data):
         form.idem.data = services.new_idempotency_key()
-    if _handle_actions(form):
+    if form.handle_service_action(request.form.get("action", "")):
         return _render_form(form, nature, title=title, update=requis)
     if not form.validate():
         return _render_form(

@@ -288,3 +288,39 @@ def test_a_compressed_bomb_is_refused(app, staff):
     )
     assert response.status_code == 303
     assert count_requis(app) == 0
+
+
+def test_an_export_imports_back_to_the_same_entry(app, staff):
+    from ato.registration import services as registration
+
+    with app.app_context():
+        requis = make_requis(
+            nom="-Centre aller-retour fictif",
+            contact_nom="Camille Exemple",
+            contact_email="camille@exemple.fr",
+            services=[
+                make_service(
+                    "dermatologie",
+                    couverture=["31", "32"],
+                    thematiques=("plaies-et-cicatrisation",),
+                ),
+                make_service(
+                    "cardiologie",
+                    canaux=tuple(("teleo", f"https://teleo.exemple.fr/{i}") for i in range(5)),
+                ),
+            ],
+        )
+        before = registration.payload_from_requis(requis)
+        rid = requis.id
+    exported = staff.get("/admin/export.csv").get_data()
+    with app.app_context():
+        db.session.get(Requis, rid).statut = Statut.ARCHIVED  # frees its FINESS for the import
+        db.session.commit()
+    page = html.unescape(upload(staff, exported.decode("utf-8")).get_data(as_text=True))
+    assert "Aucune erreur" in page, page[:2000]
+    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
+    staff.post("/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token})
+    with app.app_context():
+        copy = db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).one()
+        after = registration.payload_from_requis(copy)
+        assert after == before
