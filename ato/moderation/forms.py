@@ -19,7 +19,7 @@ from ato.auth.models import Role
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis, Statut
 from ato.moderation.services import Fraicheur
-from ato.registration.forms import FrenchMeta, email
+from ato.registration.forms import FrenchMeta, email, single_line
 
 
 def plausible_date(form: Form, field: DateField) -> None:
@@ -44,14 +44,19 @@ class FilterForm(Form):
 
 class DirectoryFilterForm(FilterForm):
     q = StringField(
-        "Nom, ville, FINESS, RPPS ou courriel", validators=[Optional(), Length(max=100)]
+        "Nom, ville, FINESS, RPPS ou courriel",
+        validators=[Optional(), Length(max=100), single_line],
     )
-    statut = SelectField("État", choices={"": "Tous"} | {s.value: s.label for s in Statut})
-    departement = SelectField("Département")
-    specialite = SelectField("Spécialité")
-    nature = SelectField("Type", choices={"": "Tous"} | {n.value: n.label for n in NatureRequis})
+    statut = SelectField(
+        "État", default="", choices={"": "Tous"} | {s.value: s.label for s in Statut}
+    )
+    departement = SelectField("Département", default="")
+    specialite = SelectField("Spécialité", default="")
+    nature = SelectField(
+        "Type", default="", choices={"": "Tous"} | {n.value: n.label for n in NatureRequis}
+    )
     fraicheur = SelectField(
-        "Vérification", choices={"": "Toutes"} | {f.value: f.label for f in Fraicheur}
+        "Vérification", default="", choices={"": "Toutes"} | {f.value: f.label for f in Fraicheur}
     )
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
@@ -65,10 +70,11 @@ class DirectoryFilterForm(FilterForm):
 
 
 class AuditFilterForm(FilterForm):
-    action = SelectField("Action")
-    acteur = StringField("Auteur (courriel)", validators=[Optional(), Length(max=254)])
+    action = SelectField("Action", default="")
+    acteur = StringField("Auteur (courriel)", validators=[Optional(), Length(max=254), single_line])
     objet = SelectField(
         "Objet",
+        default="",
         choices={
             "": "Tous",
             "requis": "Fiche",

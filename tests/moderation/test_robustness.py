@@ -19,6 +19,8 @@ from tests.moderation.conftest import post
         "/admin/journal?endpoint=x&_external=1&_anchor=y",
         "/admin/fiches?endpoint=x&q=%00%01",
         "/admin/journal.csv?fin=9999-12-31&endpoint=x",
+        "/admin/journal?acteur=%00x",
+        "/admin/journal.csv?acteur=%00x",
     ],
 )
 def test_odd_query_strings_get_a_page(staff, url):
@@ -61,3 +63,9 @@ def test_removing_a_service_with_an_odd_index_is_harmless(app, staff):
     for action in ("retirer-service-²", "retirer-service-99999999999999999999"):
         response = staff.post(f"/admin/fiches/{rid}/modifier", data={"action": action})
         assert response.status_code in (200, 422), action
+
+
+@pytest.mark.parametrize("url", ["/admin/fiches", "/admin/fiches?q=chu", "/admin/journal"])
+def test_filters_left_empty_are_not_errors(staff, url):
+    page = html.unescape(staff.get(url).get_data(as_text=True))
+    assert "choix valide" not in page and 'aria-invalid="true"' not in page
