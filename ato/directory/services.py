@@ -22,6 +22,7 @@ from ato.directory.models import (
     Departement,
     NatureRequis,
     NatureSpecialite,
+    Outil,
     Requis,
     Service,
     Specialite,
@@ -92,6 +93,12 @@ def specialites() -> list[Specialite]:
     return _per_request(
         "specialites",
         lambda: sorted(db.session.scalars(select(Specialite)), key=lambda s: sort_key(s.libelle)),
+    )
+
+
+def outils() -> Sequence[Outil]:
+    return _per_request(
+        "outils", lambda: db.session.scalars(select(Outil).order_by(Outil.id)).all()
     )
 
 

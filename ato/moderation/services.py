@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from ato.auth.models import User
@@ -45,29 +45,32 @@ def audit(
     return entry
 
 
+def _demandes(*conditions: Any) -> list[Demande]:
+    return list(
+        db.session.scalars(
+            select(Demande)
+            .where(*conditions)
+            .options(selectinload(Demande.requis))
+            .order_by(Demande.created_at)
+        )
+    )
+
+
 def queue() -> dict[str, list]:
-    """What waits for staff, oldest first."""
-    demandes = db.session.scalars(
-        select(Demande).options(selectinload(Demande.requis)).order_by(Demande.created_at)
-    ).all()
+    """What waits for staff, oldest first (decided requests are never loaded)."""
+    is_open = Demande.statut.in_(OPEN_STATUTS)
     return {
-        "inscriptions": [
-            d
-            for d in demandes
-            if d.statut in OPEN_STATUTS and d.nature == NatureDemande.INSCRIPTION
-        ],
-        "modifications": [
-            d
-            for d in demandes
-            if d.statut in OPEN_STATUTS and d.nature == NatureDemande.MODIFICATION
-        ],
-        "a_completer": [d for d in demandes if d.statut == StatutDemande.A_COMPLETER],
-        "signalements": db.session.scalars(
-            select(Signalement)
-            .where(Signalement.traite_at.is_(None))
-            .options(selectinload(Signalement.requis))
-            .order_by(Signalement.created_at)
-        ).all(),
+        "inscriptions": _demandes(is_open, Demande.nature == NatureDemande.INSCRIPTION),
+        "modifications": _demandes(is_open, Demande.nature == NatureDemande.MODIFICATION),
+        "a_completer": _demandes(Demande.statut == StatutDemande.A_COMPLETER),
+        "signalements": list(
+            db.session.scalars(
+                select(Signalement)
+                .where(Signalement.traite_at.is_(None))
+                .options(selectinload(Signalement.requis))
+                .order_by(Signalement.created_at)
+            )
+        ),
     }
 
 
@@ -96,21 +99,6 @@ def diff(demande: Demande) -> dict[str, tuple[Any, Any]]:
 
 def _changes(differences: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
     return {k: list(v) for k, v in differences.items()}
-
-
-def homonyms(demande: Demande) -> list[Requis]:
-    """Live entries with the same name and town as the request (another possible duplicate)."""
-    identity = demande.payload["requis"]
-    return list(
-        db.session.scalars(
-            select(Requis).where(
-                func.lower(Requis.nom) == identity["nom"].lower(),
-                func.lower(Requis.ville) == (identity.get("ville") or "").lower(),
-                Requis.statut.in_((Statut.PENDING, Statut.PUBLISHED)),
-                Requis.id != demande.requis_id,
-            )
-        )
-    )
 
 
 def identifier_checks(payload: dict[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -437,8 +437,7 @@ def plan(data: bytes) -> Plan:
                     )
                 )
             seen.setdefault(identifier, entry.lines[0].number)
-        homonym = _live_homonym(entry.payload)
-        if homonym is not None:
+        for homonym in registration.find_homonyms(entry.payload)[:1]:
             entry.errors.append(
                 (
                     entry.lines[0].number,
@@ -458,21 +457,6 @@ def plan(data: bytes) -> Plan:
     if not lines and not result.errors:
         result.errors.append((1, "Aucune ligne à importer."))
     return result
-
-
-def _live_homonym(payload: dict[str, Any]) -> Requis | None:
-    """A live entry of the same kind, name and town (catches an import confirmed twice)."""
-    identity = payload["requis"]
-    return db.session.scalar(
-        select(Requis)
-        .where(
-            Requis.nature == NatureRequis(payload["nature"]),
-            func.lower(Requis.nom) == identity["nom"].lower(),
-            func.lower(Requis.ville) == identity["ville"].lower(),
-            Requis.statut.in_((Statut.PENDING, Statut.PUBLISHED)),
-        )
-        .limit(1)
-    )
 
 
 def apply(result: Plan, actor: User) -> list[Requis]:

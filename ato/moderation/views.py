@@ -76,16 +76,9 @@ def queue() -> str:
     return render_template("moderation/queue.html", queue=services.queue())
 
 
-def _demande(demande_id: int) -> Demande:
-    demande = db.session.get(Demande, demande_id)
-    if demande is None:
-        abort(404)
-    return demande
-
-
 @bp.get("/demandes/<int:demande_id>")
 def demande(demande_id: int) -> str:
-    item = _demande(demande_id)
+    item = db.get_or_404(Demande, demande_id)
     changes = services.diff(item) if item.nature.value == "modification" else None
     duplicate = registration.find_duplicate(item.payload)
     if duplicate is not None and duplicate.requis.id == item.requis_id:
@@ -95,14 +88,14 @@ def demande(demande_id: int) -> str:
         demande=item,
         changes=changes,
         duplicate=duplicate,
-        homonyms=services.homonyms(item),
+        homonyms=registration.find_homonyms(item.payload, exclude=item.requis_id),
         identifier_checks=services.identifier_checks(item.payload),
     )
 
 
 @bp.post("/demandes/<int:demande_id>/<action>")
 def decide(demande_id: int, action: str) -> Response:
-    item = _demande(demande_id)
+    item = db.get_or_404(Demande, demande_id)
     if item.statut not in services.OPEN_STATUTS:
         flash("Cette demande a déjà été traitée.")
         return redirect(url_for(".demande", demande_id=demande_id))
@@ -184,7 +177,7 @@ def _edit(
 @csrf.exempt  # the form checks its own token, so that an expired one keeps what was typed
 def edit_demande(demande_id: int) -> str | Response | tuple[str, int]:
     """Staff correct a pending request. It stays pending: correcting never publishes."""
-    item = _demande(demande_id)
+    item = db.get_or_404(Demande, demande_id)
     if item.statut not in services.OPEN_STATUTS:
         flash(
             "Cette demande n'est plus à décider (traitée, ou renvoyée au demandeur qui la "
@@ -236,16 +229,9 @@ def _filter_args(form: object) -> dict[str, str]:
     return {name: request.args[name] for name in form._fields if name in request.args}  # type: ignore[attr-defined]
 
 
-def _requis(requis_id: int) -> Requis:
-    requis = db.session.get(Requis, requis_id)
-    if requis is None:
-        abort(404)
-    return requis
-
-
 @bp.get("/fiches/<int:requis_id>")
 def fiche(requis_id: int) -> str:
-    requis = _requis(requis_id)
+    requis = db.get_or_404(Requis, requis_id)
     return render_template(
         "moderation/fiche.html",
         requis=requis,
@@ -268,7 +254,7 @@ def fiche(requis_id: int) -> str:
 @csrf.exempt  # the form checks its own token, so that an expired one keeps what was typed
 def edit_requis(requis_id: int) -> str | Response | tuple[str, int]:
     """Staff edit a published entry: applied at once, recorded as a staff revision."""
-    requis = _requis(requis_id)
+    requis = db.get_or_404(Requis, requis_id)
     if requis.statut != Statut.PUBLISHED:
         flash("Seule une fiche publiée se modifie ici ; une demande se corrige depuis la file.")
         return redirect(url_for(".fiche", requis_id=requis_id))
@@ -296,7 +282,7 @@ FICHE_ACTIONS = {
 
 @bp.post("/fiches/<int:requis_id>/<action>")
 def fiche_action(requis_id: int, action: str) -> Response:
-    requis = _requis(requis_id)
+    requis = db.get_or_404(Requis, requis_id)
     if action == "confirmation":
         sent, _ = services.send_campaign([requis.id], current_user)
         db.session.commit()
@@ -323,7 +309,7 @@ def fiche_action(requis_id: int, action: str) -> Response:
 
 @bp.post("/fiches/<int:requis_id>/supprimer")
 def delete_requis(requis_id: int) -> Response:
-    requis = _requis(requis_id)
+    requis = db.get_or_404(Requis, requis_id)
     name = requis.display_name
     services.delete(requis, current_user)
     db.session.commit()
@@ -333,9 +319,7 @@ def delete_requis(requis_id: int) -> Response:
 
 @bp.post("/services/<int:service_id>/disponibilite")
 def availability(service_id: int) -> Response:
-    service = db.session.get(Service, service_id)
-    if service is None:
-        abort(404)
+    service = db.get_or_404(Service, service_id)
     form = MessageForm()
     unavailable = request.form.get("indisponible") == "1"
     if not form.validate():
@@ -400,9 +384,7 @@ def reports() -> str:
 
 @bp.post("/signalements/<int:signalement_id>/traiter")
 def close_report(signalement_id: int) -> Response:
-    item = db.session.get(Signalement, signalement_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(Signalement, signalement_id)
     if item.traite_at is None:
         services.close_report(item, current_user)
         db.session.commit()

@@ -31,7 +31,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ato.directory import services as directory
 from ato.directory.models import NatureOutil, NatureSpecialite, Outil, Public
-from ato.extensions import db
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
 MAX_SERVICES = 40
@@ -181,7 +180,7 @@ def professions() -> list[tuple[str, str]]:
 
 
 def _outils() -> list[Outil]:
-    return list(db.session.scalars(db.select(Outil).order_by(Outil.id)))
+    return list(directory.outils())
 
 
 class MultiCheckboxField(SelectMultipleField):

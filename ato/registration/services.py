@@ -16,18 +16,16 @@ from typing import Any
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from ato.directory import services as directory
 from ato.directory.models import (
     LIVE_STATUTS,
     Canal,
-    Departement,
     NatureRequis,
-    Outil,
     Public,
     Requis,
     Service,
-    Specialite,
     Statut,
     utcnow,
 )
@@ -205,9 +203,10 @@ def apply_payload(requis: Requis, payload: dict[str, Any]) -> None:
     requis.departement_code = identity["departement"]
     requis.contact_nom = payload["contact"]["nom"]
     requis.contact_email = payload["contact"]["email"]
-    specialites = {s.slug: s for s in db.session.scalars(select(Specialite))}
-    outils = {o.slug: o for o in db.session.scalars(select(Outil))}
-    departements = {d.code: d for d in db.session.scalars(select(Departement))}
+    # Reference lists are read once per request, not once per entry (an import applies many).
+    specialites = {s.slug: s for s in directory.specialites()}
+    outils = {o.slug: o for o in directory.outils()}
+    departements = {d.code: d for d in directory.departements()}
     # A temporary unavailability set by staff survives a revision of the same service.
     unavailable = {
         (s.nom, s.specialite_id): (s.indisponible, s.indisponible_message)
@@ -270,6 +269,21 @@ def find_duplicate(payload: dict[str, Any], exclude: int | None = None) -> Dupli
             if found is not None:
                 return Duplicate(found, value)
     return None
+
+
+def find_homonyms(payload: dict[str, Any], exclude: int | None = None) -> list[Requis]:
+    """Live entries with the same name and town: a duplicate that identifiers may not reveal."""
+    identity = payload["requis"]
+    return list(
+        db.session.scalars(
+            select(Requis).where(
+                func.lower(Requis.nom) == identity["nom"].lower(),
+                func.lower(Requis.ville) == (identity.get("ville") or "").lower(),
+                Requis.statut.in_(LIVE_STATUTS),
+                Requis.id != (exclude or 0),
+            )
+        )
+    )
 
 
 # --- operations ---------------------------------------------------------------------------------

@@ -166,16 +166,9 @@ def admin() -> str:
     return render_template("reports/admin.html", rapports=services.all_for_staff())
 
 
-def _get(model: type, ident: int):  # noqa: ANN202
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 @admin_bp.route("/indicateurs/<int:indicateur_id>", methods=["GET", "POST"])
 def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
-    item: Indicateur = _get(Indicateur, indicateur_id)
+    item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
     form = IndicateurForm(
         data=None
         if request.method == "POST"
@@ -202,7 +195,7 @@ def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
 
 @admin_bp.post("/indicateurs/<int:indicateur_id>/<action>")
 def indicateur_publication(indicateur_id: int, action: str) -> Response:
-    item: Indicateur = _get(Indicateur, indicateur_id)
+    item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
     if action not in ("publier", "depublier"):
         abort(404)
     services.set_indicateur_publie(item, action == "publier", current_user)
@@ -224,7 +217,7 @@ def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200): 
 
 @admin_bp.route("/jeux/<int:jeu_id>/import", methods=["GET", "POST"])
 def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
-    jeu: JeuDepartemental = _get(JeuDepartemental, jeu_id)
+    jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
     form = ImportForm(
         data=None
         if request.method == "POST"
@@ -275,7 +268,7 @@ def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
 
 @admin_bp.post("/jeux/<int:jeu_id>/<action>")
 def jeu_publication(jeu_id: int, action: str) -> Response:
-    jeu: JeuDepartemental = _get(JeuDepartemental, jeu_id)
+    jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
     if action not in ("publier", "depublier"):
         abort(404)
     try:

@@ -26,7 +26,8 @@ def test_logins_and_failures_are_in_the_log(app, client, staff):
 
     login(app.test_client(), password="mauvais mot de passe")
     page = html.unescape(staff.get("/admin/journal").get_data(as_text=True))
-    assert "connexion_echouee" in page and "connexion" in page
+    assert "<td>connexion_echouee</td>" in page  # the failed attempt
+    assert "<td>connexion</td>" in page  # the staff fixture's own login
 
 
 def test_the_log_filters_by_action_actor_object_and_date(app, staff):
