@@ -98,11 +98,13 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
         return render_template("registration/recu.html")
     if not form.validate():
         return _render_form(form, nature, expired=_csrf_failed(form)), 422
-    existing = services.find_by_key(form.idem.data)
-    if existing is not None:  # double click, back and resubmit: the same request
-        return _to_tracking(form.idem.data)
     payload = services.payload_from_form(nature, form)
+    # The identifier is checked *before* the key: an identical post (double click, back
+    # and resubmit) that commits between the two lookups is then seen as this request,
+    # never as a duplicate of it. After both, a twin's commit surfaces at our commit.
     duplicate = services.find_duplicate(payload)
+    if services.find_by_key(form.idem.data) is not None:
+        return _to_tracking(form.idem.data)
     if duplicate is not None:
         return _render_form(form, nature, duplicate=duplicate), 409
     try:

@@ -87,6 +87,49 @@ def test_concurrent_identical_posts_create_one_request(app, app_config, form_pag
     assert count(app, Demande) == 1 and count(app, Requis) == 1
 
 
+def test_a_twin_post_committed_between_the_lookups_lands_on_the_same_tracking_page(
+    app, client, form_page, smtp, monkeypatch
+):
+    """The twin of a post commits after its key lookup but before its identifier check.
+
+    This is the interleaving seen on PostgreSQL, forced: the request must see the
+    saved twin as its own, not as "une fiche porte déjà ce numéro". SQLite takes
+    the write lock at BEGIN IMMEDIATE, so there two posts never interleave.
+    """
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        pytest.skip("SQLite serialises write transactions: the interleaving cannot happen")
+    from ato.registration import views
+
+    html_page, csrf, idem = form_page()
+    data = establishment_data(csrf_token=csrf, idem=idem)
+    real = views.services.find_duplicate
+    twin = []
+    started = threading.Event()
+
+    def find_duplicate_after_twin(*args, **kwargs):
+        if not started.is_set():  # the identical post, from another browser tab, commits now
+            started.set()
+            app.config["WTF_CSRF_ENABLED"] = False
+            thread = threading.Thread(
+                target=lambda: twin.append(
+                    app.test_client().post("/inscription/etablissement", data=data)
+                )
+            )
+            thread.start()
+            thread.join(timeout=30)
+            app.config["WTF_CSRF_ENABLED"] = True
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views.services, "find_duplicate", find_duplicate_after_twin)
+    response = client.post("/inscription/etablissement", data=data)
+    assert twin[0].status_code == 303
+    assert response.status_code == 303
+    assert response.headers["Location"].split("?")[0] == twin[0].headers["Location"].split("?")[0]
+    assert count(app, Demande) == 1
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
