@@ -38,3 +38,20 @@ def test_migrations_go_down_and_up_again_on_an_empty_database(app_config, tmp_pa
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()
+
+
+def test_stored_addresses_are_brought_to_their_normal_form(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
+    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.sqlite3"})
+    with fresh.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO user_account (email, nom, role, password_hash, created_at) "
+                "VALUES ('Camille.Dupont@CHU.fr', 'C', 'moderateur', 'x', '2026-01-01')"
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            emails = connection.exec_driver_sql("SELECT email FROM user_account").scalars().all()
+        assert emails == ["camille.dupont@chu.fr"]
+        db.engine.dispose()

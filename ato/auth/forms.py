@@ -6,10 +6,14 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ato.core.text import normalize_email
+
 
 class LoginForm(FlaskForm):
     email = StringField(
-        "Courriel", validators=[InputRequired("Indiquez votre courriel."), Length(max=254)]
+        "Courriel",
+        validators=[InputRequired("Indiquez votre courriel."), Length(max=254)],
+        filters=[normalize_email],  # the throttle and the account lookup see the same address
     )
     password = PasswordField(
         "Mot de passe", validators=[InputRequired("Indiquez votre mot de passe."), Length(max=1000)]

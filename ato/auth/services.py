@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from ato.auth.models import LoginAttempt, Role, User
+from ato.core.text import normalize_email
 from ato.directory.models import utcnow
 from ato.extensions import db
 
@@ -48,11 +49,14 @@ def hash_password(password: str) -> str:
 
 
 def create_user(email: str, nom: str, role: Role, password: str) -> User:
+    """An active account. ``ValueError`` (French) for a bad address, a taken one or a weak
+    password. Flushes."""
+    email = _new_account_email(email)
     problems = password_problems(password, email)
     if problems:
         raise ValueError(" ".join(problems))
     user = User(
-        email=email.strip().lower(),
+        email=email,
         nom=nom.strip(),
         role=role,
         password_hash=hash_password(password),
@@ -62,8 +66,31 @@ def create_user(email: str, nom: str, role: Role, password: str) -> User:
     return user
 
 
+def _new_account_email(email: str) -> str:
+    """The normal form of a new account's address; ``ValueError`` when empty or taken.
+
+    Its syntax is checked by the invitation form; the CLI also accepts the
+    reserved domains (``@ato.invalid``) that development and tests use.
+    """
+    email = normalize_email(email)
+    if "@" not in email:
+        raise ValueError("Indiquez un courriel (nom@domaine).")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ValueError("Un compte existe déjà avec ce courriel.")
+    return email
+
+
+def login_key(email: str) -> str:
+    """The account an attempt is counted against: the address as the lookup sees it."""
+    return normalize_email(email)[:254]
+
+
 def is_throttled(email: str, ip: str) -> bool:
-    """Too many recent failures for this account or this address (shared by all workers)."""
+    """Too many recent failures for this account or this address (shared by all workers).
+
+    The account is counted on :func:`login_key`, the same form of the address
+    that :func:`authenticate` looks up: spaces or capitals cannot open a fresh count.
+    """
     since = utcnow() - THROTTLE_WINDOW
     config = current_app.config
     failures = (
@@ -71,7 +98,7 @@ def is_throttled(email: str, ip: str) -> bool:
         .select_from(LoginAttempt)
         .where(LoginAttempt.success.is_(False), LoginAttempt.created_at >= since)
     )
-    by_account = db.session.scalar(failures.where(LoginAttempt.email == email.lower()))
+    by_account = db.session.scalar(failures.where(LoginAttempt.email == login_key(email)))
     by_ip = db.session.scalar(failures.where(LoginAttempt.ip == ip))
     return (by_account or 0) >= config["ATO_LOGIN_MAX_PER_ACCOUNT"] or (by_ip or 0) >= config[
         "ATO_LOGIN_MAX_PER_IP"
@@ -80,7 +107,7 @@ def is_throttled(email: str, ip: str) -> bool:
 
 def authenticate(email: str, password: str, ip: str) -> User | None:
     """The active user with these credentials, or None. Records the attempt. Flushes."""
-    email = email.strip().lower()[:254]
+    email = login_key(email)
     user = db.session.scalar(select(User).where(User.email == email))
     ok = False
     if user is not None and user.active:
@@ -125,9 +152,7 @@ def invite(email: str, nom: str, role: Role) -> tuple[User, str]:
     The token is bound to the current password hash, so it works once: setting
     the password changes the hash and the link stops working.
     """
-    email = email.strip().lower()
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ValueError("Un compte existe déjà avec ce courriel.")
+    email = _new_account_email(email)
     user = User(email=email, nom=nom.strip(), role=role, password_hash=UNUSABLE_PASSWORD)
     db.session.add(user)
     db.session.flush()

@@ -77,7 +77,7 @@ def login() -> str | Response | tuple[str, int]:
             "connexion" if user else "connexion_echouee",
             "user_account",
             user.id if user else None,
-            {"email": [None, form.email.data.strip().lower()[:254]]},
+            {"email": [None, services.login_key(form.email.data)]},
         )
         db.session.commit()
         if user is None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from ato.core.text import normalize_email
 from ato.directory.models import (
     Canal,
     Departement,
@@ -187,7 +188,7 @@ def _example_requis(
         telephone=entry.get("telephone"),
         site_web=entry.get("site_web"),
         contact_nom=entry.get("contact_nom"),
-        contact_email=entry.get("contact_email"),
+        contact_email=normalize_email(entry.get("contact_email")) or None,
         est_exemple=True,
         verified_at=datetime.fromisoformat(verified).replace(tzinfo=UTC) if verified else None,
         published_at=now,

@@ -11,7 +11,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from stdnum import luhn
 from wtforms import (
@@ -29,6 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ato.core.text import valid_email
 from ato.directory import services as directory
 from ato.directory.models import NatureOutil, NatureSpecialite, Outil, Public
 
@@ -130,16 +130,16 @@ def email(form: Form, field: StringField) -> None:
     if not field.data:
         return
     try:
-        field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValidationError("Adresse électronique invalide.") from exc
+        field.data = valid_email(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 def mssante(value: str) -> str:
     """A professional MSSanté address, or ValidationError."""
     try:
-        address = validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
+        address = valid_email(value)
+    except ValueError as exc:
         raise ValidationError("Adresse MSSanté invalide.") from exc
     domain = address.rsplit("@", 1)[1].lower()
     if domain == "patient.mssante.fr" or domain.endswith(".patient.mssante.fr"):

@@ -124,6 +124,39 @@ def test_throttle_holds_across_two_app_instances_sharing_the_database(
             db.engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [" moderatrice@ato.invalid", "moderatrice@ato.invalid\t", "\u00a0Moderatrice@ATO.invalid "],
+)
+def test_the_throttle_holds_whatever_spaces_or_case_surround_the_address(
+    app, client, spelling
+):
+    make_user(app)
+    for attempt in range(5):  # failures spelled this way and the plain way count together
+        typed = spelling if attempt % 2 == 0 else "moderatrice@ato.invalid"
+        assert login(client, email=typed, password="mauvais-mot-de-passe-12").status_code == 401
+    assert login(client, email=spelling).status_code == 429
+    assert login(client, email="moderatrice@ato.invalid").status_code == 429
+    assert login(client, email="MODERATRICE@ato.invalid").status_code == 429
+
+
+def test_failures_are_recorded_against_the_address_the_account_has(app, client):
+    make_user(app)
+    login(client, email="  Moderatrice@ATO.invalid ", password="mauvais-mot-de-passe-12")
+    with app.app_context():
+        from ato.auth.models import LoginAttempt
+        from ato.extensions import db
+
+        assert db.session.scalars(db.select(LoginAttempt.email)).all() == [
+            "moderatrice@ato.invalid"
+        ]
+
+
+def test_the_right_password_logs_in_whatever_spaces_or_case_surround_the_address(app, client):
+    make_user(app)
+    assert login(client, email=" Moderatrice@ato.invalid\n").status_code == 302
+
+
 def test_users_create_command_prompts_and_enforces_the_policy(runner):
     result = runner.invoke(
         args=[
@@ -156,3 +189,26 @@ def test_users_create_command_prompts_and_enforces_the_policy(runner):
     )
     assert result.exit_code == 0 and "Administrateur" in result.output
     assert Role.ADMINISTRATEUR.label == "Administrateur"
+
+
+def _create(runner, email):
+    return runner.invoke(
+        args=["ato", "users", "create", "--email", email, "--nom", "A"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+
+
+def test_users_create_stores_the_normal_form_of_the_address(app, runner):
+    result = _create(runner, "  Quelqu.Un@ATO.invalid ")
+    assert result.exit_code == 0 and "compte créé : quelqu.un@ato.invalid" in result.output
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [("pas-un-courriel", "Indiquez un courriel"), (" A@ato.invalid", "existe déjà")],
+)
+def test_users_create_refuses_a_bad_or_taken_address_in_french(app, runner, email, message):
+    assert _create(runner, "a@ato.invalid").exit_code == 0
+    result = _create(runner, email)
+    assert result.exit_code != 0 and message in result.output
+    assert "Traceback" not in result.output

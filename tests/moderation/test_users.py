@@ -70,6 +70,15 @@ def test_inviting_an_existing_address_is_refused(app, admin, smtp):
     assert "existe déjà" in html.unescape(response.get_data(as_text=True))
 
 
+def test_an_invited_address_is_stored_in_its_normal_form(app, admin, smtp):
+    assert _invite(admin, email="  Nouvelle@Exemple.FR\u00a0").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.nom == "Nouvelle Personne")) == (
+            "nouvelle@exemple.fr"
+        )
+    assert smtp.messages[-1]["To"] == "nouvelle@exemple.fr"
+
+
 def test_disabling_an_account_ends_its_open_sessions(app, admin, smtp):
     from tests.staff import make_user
 

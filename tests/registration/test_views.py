@@ -50,6 +50,15 @@ def test_a_valid_submission_is_saved_pending_and_tracked(app, client, form_page,
     assert tracking.split("?")[0].split("/suivi/")[1] in ack.get_payload(decode=True).decode()
 
 
+def test_the_contact_address_is_stored_in_its_normal_form(app, client, form_page, smtp):
+    response, _ = post_form(client, form_page, contact_email=" Camille@Exemple.FR\u00a0")
+    assert response.status_code == 303
+    with app.app_context():
+        demande = db.session.scalars(select(Demande)).one()
+        assert demande.contact_email == "camille@exemple.fr"
+        assert demande.requis.contact_email == "camille@exemple.fr"
+
+
 def test_pending_entry_is_not_public(app, client, form_page, smtp):
     post_form(client, form_page)
     assert "fictif de Test" not in client.get("/recherche?q=fictif").get_data(as_text=True)

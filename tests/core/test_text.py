@@ -1,0 +1,35 @@
+"""One normalisation of e-mail addresses for every door in."""
+
+import pytest
+
+from ato.core.text import normalize_email, valid_email
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "camille@chu.fr",
+        " camille@chu.fr",
+        "camille@chu.fr ",
+        "\tCamille@CHU.fr\n",
+        "\u00a0camille@chu.fr\u00a0",  # a no-break space pasted from a signature
+        "\u2003CAMILLE@CHU.FR",
+    ],
+)
+def test_spaces_and_case_around_an_address_are_not_part_of_it(typed):
+    assert normalize_email(typed) == "camille@chu.fr"
+    assert valid_email(typed) == "camille@chu.fr"
+
+
+def test_a_decomposed_accent_is_the_same_address_as_a_composed_one():
+    assert normalize_email("Ame\u0301lie@chu.fr") == normalize_email("Amélie@chu.fr")
+
+
+def test_normalising_an_empty_value_gives_an_empty_address():
+    assert normalize_email(None) == "" and normalize_email("   ") == ""
+
+
+@pytest.mark.parametrize("typed", ["", "pas-un-courriel", "a@b", "camille @chu.fr", "a@@chu.fr"])
+def test_an_invalid_address_is_refused_in_french(typed):
+    with pytest.raises(ValueError, match="Adresse électronique invalide"):
+        valid_email(typed)
