@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -91,6 +93,30 @@ def _security_headers(response: Response) -> Response:
     if current_app.config.get("ATO_HSTS"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+#: Pages whose URL carries a secret token send a Referer to their own origin only.
+#: ``no-referrer`` would be stricter but breaks their forms over HTTPS: Flask-WTF's
+#: CSRF protection then requires a same-origin Referer (``WTF_CSRF_SSL_STRICT``).
+#: ``same-origin`` keeps the token out of every request to another site, https or not.
+PRIVATE_REFERRER_POLICY = "same-origin"
+
+
+def private(view: Callable[..., object]) -> Callable[..., Response]:
+    """Mark a view whose URL carries a secret token (tracking, activation, campaign links).
+
+    Its responses are never stored by a cache, and the token never leaves in a
+    Referer for another site (see :data:`PRIVATE_REFERRER_POLICY`).
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: object, **kwargs: object) -> Response:
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = PRIVATE_REFERRER_POLICY
+        return response
+
+    return wrapper
 
 
 def external_url(endpoint: str, **values: object) -> str:

@@ -39,6 +39,43 @@ def test_every_response_has_security_headers(client, path):
     response.close()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/suivi/un-jeton",
+        "/mise-a-jour/un-jeton",
+        "/confirmation/un-jeton",
+        "/confirmation/un-jeton/mise-a-jour",
+        "/compte/activation/un-jeton",
+    ],
+)
+def test_pages_behind_a_secret_link_are_not_cached_and_refer_to_their_own_site_only(
+    client, path
+):
+    """``same-origin``: their forms pass the HTTPS Referer check; other sites get no Referer."""
+    response = client.get(path)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_an_activation_form_posted_over_https_from_its_own_page_is_accepted(app, client):
+    from ato.auth import services
+    from ato.auth.models import Role
+    from ato.extensions import db
+    from tests.staff import csrf_of
+
+    with app.app_context():
+        _, token = services.invite("invitee@exemple.fr", "Invitée", Role.MODERATEUR)
+        db.session.commit()
+    url = f"https://localhost/compte/activation/{token}"
+    page = client.get(url).get_data(as_text=True)
+    password = "une phrase de passe bien à moi"
+    data = {"csrf_token": csrf_of(page), "password": password, "confirm": password}
+    assert client.post(url, data=data).status_code == 400  # HTTPS without Referer: refused
+    response = client.post(url, data=data, headers={"Referer": url})  # what same-origin sends
+    assert response.status_code == 303
+
+
 def test_no_hsts_in_tests_but_hsts_when_enabled(client, app_config, tmp_path, monkeypatch):
     assert "Strict-Transport-Security" not in client.get("/").headers
     monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))

@@ -22,6 +22,7 @@ from ato.auth import services
 from ato.auth.forms import LoginForm, PasswordForm
 from ato.auth.models import User
 from ato.extensions import db, login_manager
+from ato.web import private
 
 bp = Blueprint("auth", __name__)
 
@@ -98,6 +99,7 @@ def logout() -> Response:
 
 
 @bp.route("/compte/activation/<token>", methods=["GET", "POST"])
+@private
 def activation(token: str) -> str | Response | tuple[str, int]:
     """An invited staff member chooses a password; the link then stops working."""
     from ato.moderation.services import audit
@@ -121,11 +123,3 @@ def activation(token: str) -> str | Response | tuple[str, int]:
                 return redirect(url_for("auth.login"), 303)
         return render_template("auth/activation.html", form=form, user=user), 422
     return render_template("auth/activation.html", form=form, user=user)
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    if request.endpoint == "auth.activation":
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response

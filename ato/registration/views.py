@@ -23,6 +23,7 @@ from ato.moderation import services as moderation
 from ato.registration import services
 from ato.registration.forms import FORMS, RequisForm, SignalementForm
 from ato.registration.models import StatutDemande
+from ato.web import private
 
 bp = Blueprint("registration", __name__)
 
@@ -127,6 +128,7 @@ def _to_tracking(key: str, nouveau: bool = False) -> Response:
 
 @bp.route("/suivi/<token>", methods=["GET", "POST"])
 @csrf.exempt
+@private
 def suivi(token: str) -> str | Response | tuple[str, int]:
     demande = services.find_by_token(token)
     if demande is None:  # the same answer whether the request exists or not
@@ -183,6 +185,7 @@ def demander_lien(requis_id: int) -> str:
 
 @bp.route("/mise-a-jour/<token>", methods=["GET", "POST"])
 @csrf.exempt
+@private
 def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
     requis = services.requis_from_update_link(token)
     if requis is None:
@@ -236,6 +239,7 @@ def signaler(requis_id: int) -> str | tuple[str, int]:
 
 
 @bp.route("/confirmation/<token>", methods=["GET", "POST"])
+@private
 def confirmation(token: str) -> str | Response | tuple[str, int]:
     """A campaign link: the page shows the entry and one button; the POST confirms.
 
@@ -265,23 +269,10 @@ def confirmation(token: str) -> str | Response | tuple[str, int]:
 
 
 @bp.get("/confirmation/<token>/mise-a-jour")
+@private
 def confirmation_mise_a_jour(token: str) -> Response | tuple[str, int]:
     """'Je la mets à jour': while the campaign link is valid, open a fresh update form."""
     link = services.find_confirmation(token)
     if link is None or not link.requis.is_published or utcnow() >= link.expires_at:
         return render_template("registration/lien_invalide.html"), 404
     return redirect(services.update_link(link.requis), 303)
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    """Tracking and update pages carry private tokens: never cache them."""
-    if request.endpoint in (
-        "registration.suivi",
-        "registration.mise_a_jour",
-        "registration.confirmation",
-        "registration.confirmation_mise_a_jour",
-    ):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of Referer
-    return response
