@@ -48,10 +48,11 @@ def published() -> Select:
     return select(Service).join(Service.requis).where(Requis.statut == Statut.PUBLISHED)
 
 
-def filter_accepting_from(query: Select, code: str) -> Select:
-    """Services that accept requests from département ``code`` (region-wide included)."""
+def filter_accepting_from(query: Select, *codes: str) -> Select:
+    """Services that accept requests from one of the départements ``codes`` (region-wide
+    included)."""
     listed = select(service_departement.c.service_id).where(
-        service_departement.c.departement_code == code
+        service_departement.c.departement_code.in_(codes)
     )
     return query.where(or_(Service.couverture_regionale, Service.id.in_(listed)))
 

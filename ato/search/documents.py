@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 
 from sqlalchemy import Connection, select
 
@@ -43,6 +43,7 @@ class Facets:
     specialites: frozenset[str]  # slugs: main specialty and thématiques
     sort_name: str
     digest: str
+    available: bool = True  # not marked temporarily unavailable
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def load_documents(
             Service.disponibilite,
             Service.couverture_regionale,
             Service.specialite_id,
+            Service.indisponible,
             Requis.nature,
             Requis.nom.label("requis_nom"),
             Requis.prenom,
@@ -149,30 +151,27 @@ def load_documents(
 def make_document(
     row, ref: Reference, accepts: list[str], tags: list[int], tools: list[int]
 ) -> dict:  # noqa: ANN001
-    """One service row (with its requis columns) as a Whoosh document."""
+    """One service row (with its requis columns) as a Whoosh document.
+
+    Fields are weighted at query time (see ``query.FIELD_WEIGHTS``): names,
+    specialty labels and their synonyms count more than the description.
+    """
     nature = NatureRequis(row.nature)
     if nature == NatureRequis.LIBERAL:
         display = " ".join(p for p in (row.civilite, row.prenom, row.requis_nom) if p)
     else:
         display = row.requis_nom
     main = ref.specialites[row.specialite_id]
-    specs = [main] + [ref.specialites[t] for t in sorted(tags)]
-    # Labels only: synonyms are matched at query time through the ``specs`` slugs.
-    spec_text = " ".join(label for _, label, _ in specs)
+    specs = [main] + [ref.specialites[t] for t in sorted(tags) if t != row.specialite_id]
+    spec_text = " ; ".join(" ; ".join([label, *synonyms]) for _, label, synonyms in specs)
     departement = ref.departements.get(row.departement_code, "")
-    names = f"{display} {row.nom}"
-    body = " ".join(
+    names = f"{display} ; {row.nom}"
+    body = " ; ".join(
         p
-        for p in (
-            row.description,
-            row.demandeurs,
-            row.pieces_a_joindre,
-            row.disponibilite,
-            row.ville,
-            departement,
-        )
+        for p in (row.description, row.demandeurs, row.pieces_a_joindre, row.disponibilite)
         if p
     )
+    place = f"{row.ville} ; {departement}"
     facets = Facets(
         service_id=row.id,
         accepts=frozenset([REGIONAL]) if row.couverture_regionale else frozenset(accepts),
@@ -182,26 +181,19 @@ def make_document(
         specialites=frozenset(slug for slug, _, _ in specs),
         sort_name=fold(display),
         digest="",
+        available=not row.indisponible,
     )
-    content = "\x1f".join(
-        [
-            names,
-            spec_text,
-            body,
-            repr(sorted(facets.accepts)),
-            facets.located,
-            facets.nature,
-            repr(sorted(facets.outils)),
-            repr(sorted(facets.specialites)),
-        ]
-    )
+    content = "\x1f".join([names, spec_text, body, place, repr(astuple(facets))])
     digest = hashlib.sha1(content.encode(), usedforsecurity=False).hexdigest()[:16]
     return {
         "id": str(row.id),
         "requis": str(row.requis_id),
+        "spec": main[0],
         "specs": " ".join(sorted(facets.specialites)),
-        "titre": f"{names} {spec_text}",
-        "tout": f"{names} {spec_text} {body}",
-        "mots": f"{names} {spec_text}",
-        "facets": astuple(Facets(**{**facets.__dict__, "digest": digest})),
+        "nom": names,
+        "specialite": spec_text,
+        "description": body,
+        "lieu": place,
+        "mots": f"{names} {spec_text} {body} {row.ville}",
+        "facets": astuple(replace(facets, digest=digest)),
     }

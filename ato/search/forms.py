@@ -10,6 +10,7 @@ from wtforms import BooleanField, Form, StringField
 
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis
+from ato.search.query import printable
 from ato.search.services import MAX_PAGE, SearchParams
 
 SORT_CHOICES = [("pertinence", "Pertinence"), ("nom", "Nom")]
@@ -43,7 +44,7 @@ class SearchForm(Form):
             field = self[name]
             value = (field.data or "").strip()
             if value and value not in {c[0] for c in self.choices[name]}:
-                messages.append(f"{field.label.text} inconnu(e) : ce filtre a été ignoré.")
+                messages.append(f"{field.label.text} : valeur inconnue, ce filtre a été ignoré.")
                 return None
             return value or None
 
@@ -55,7 +56,7 @@ class SearchForm(Form):
             else:
                 messages.append("Numéro de page invalide : retour à la première page.")
         return SearchParams(
-            q=self.q.data or "",
+            q=printable(self.q.data or ""),
             departement=choice("departement"),
             specialite=choice("specialite"),
             type=choice("type"),

@@ -34,7 +34,7 @@ from whoosh import columns, fields, formats, index
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from ato.search.analysis import french_analyzer, vocabulary_analyzer
+from ato.search.analysis import french_analyzer
 from ato.search.documents import Facets
 
 log = logging.getLogger(__name__)
@@ -45,18 +45,19 @@ class IndexUnavailable(RuntimeError):
 
 
 def make_schema() -> fields.Schema:
-    analyzer = french_analyzer()
-    vocabulary = vocabulary_analyzer()
+    text = french_analyzer()
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
         requis=fields.ID,
-        specs=fields.KEYWORD,
-        # Matching reads posting lists only (no scores, see services), hence no frequencies.
-        # ``tout``: every public word; ``titre``: names and specialty labels, for ranking.
-        tout=fields.FieldType(formats.Existence(), analyzer, scorable=False),
-        titre=fields.FieldType(formats.Existence(), analyzer, scorable=False),
-        # Unstemmed words of names and specialties: the vocabulary of "Vouliez-vous dire".
-        mots=fields.FieldType(formats.Existence(), vocabulary, scorable=False),
+        spec=fields.ID,  # main specialty slug
+        specs=fields.KEYWORD,  # main specialty and thématiques
+        # Scored with BM25F; weights per field are given by the query (query.FIELD_WEIGHTS).
+        nom=fields.TEXT(text, phrase=True),
+        specialite=fields.TEXT(text, phrase=True),
+        description=fields.TEXT(text, phrase=True),
+        lieu=fields.TEXT(text, phrase=False),
+        # Unstemmed words: the vocabulary of "Vouliez-vous dire".
+        mots=fields.FieldType(formats.Existence(), french_analyzer(stemmed=False), scorable=False),
         facets=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
     )
 
@@ -122,7 +123,6 @@ class FacetTable:
     """
 
     DIMENSIONS = ("acc", "loc", "spec", "type", "tool")
-    TERM_CACHE_SIZE = 512
 
     def __init__(self, parts: list[tuple[_SegmentFacets, int, frozenset[int]]], size: int) -> None:
         self.size = size
@@ -143,7 +143,7 @@ class FacetTable:
         for dim in self.DIMENSIONS:
             self.bits[dim] = {v: b & live for v, b in self.bits[dim].items() if b & live}
         self._parts = parts
-        self._terms: dict[tuple[str, str], int] = {}
+        self._name_rank: dict[int, int] | None = None
 
     @classmethod
     def load(cls, searcher: Searcher, folder: str) -> FacetTable:
@@ -171,6 +171,12 @@ class FacetTable:
             for stale in [k for k in _segment_cache if k[0] == str(folder) and k not in keys]:
                 del _segment_cache[stale]
         return cls(parts, size)
+
+    def name_rank(self, docnum: int) -> int:
+        """Position of a live document in name order (the stable tie-break of rankings)."""
+        if self._name_rank is None:
+            self._name_rank = {d: n for n, d in enumerate(self.iter_by_name())}
+        return self._name_rank.get(docnum, self.size)
 
     def value(self, dimension: str, value: str) -> int:
         return self.bits[dimension].get(value, 0)
@@ -209,21 +215,6 @@ class FacetTable:
                 if len(out) == keep:
                     break
         return out
-
-    def term_bits(self, reader, field: str, text: str) -> int:  # noqa: ANN001
-        """Documents containing ``text`` in ``field``, as a bitset (cached per generation)."""
-        key = (field, text)
-        bits = self._terms.get(key)
-        if bits is None:
-            buffer = bytearray(self.nbytes)
-            if (field, text) in reader:
-                for d in reader.postings(field, text).all_ids():
-                    buffer[d >> 3] |= 1 << (d & 7)
-            bits = int.from_bytes(buffer, "little") & self.live
-            if len(self._terms) >= self.TERM_CACHE_SIZE:
-                self._terms.pop(next(iter(self._terms)))
-            self._terms[key] = bits
-        return bits
 
 
 @dataclass
@@ -292,12 +283,6 @@ class SearchIndex:
             raise IndexUnavailable(failure)
         assert opened is not None
         return opened
-
-    def forget_term_cache(self) -> None:
-        """Drop this thread's cached posting bitsets (to measure cold searches)."""
-        opened = getattr(self._local, "opened", None)
-        if opened is not None:
-            opened.facets._terms.clear()
 
     def close(self) -> None:
         opened = getattr(self._local, "opened", None)

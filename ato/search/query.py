@@ -1,36 +1,46 @@
-"""From what a requérant types to index terms — never through Whoosh's query language.
+"""From what a requérant types to a Whoosh query — never through Whoosh's query language.
 
 The text is folded and split into words; known phrases are recognised first
 (longest match): specialty labels, synonyms and abbreviations ("dermato",
-"pédopsy", "AVC") become *concepts*, place names and codes ("toulouse",
-"haute garonne", "34") become a département. The remaining words are stemmed;
-the last one also matches as a prefix when its stem is long enough to be
-selective. The search then reads the posting lists of these terms itself
-(see services): fields, wildcards, ranges and boosts typed by users are plain
-text here — ``texte:x`` is the two words "texte" and "x".
+"pédopsy", "AVC") become *concepts*; place names and codes ("toulouse",
+"haute garonne", "34") become départements; a disease, sign or condition of the
+CIM-11 ("alzheimer", "fibrillation auriculaire") becomes an *expansion* to the
+specialties that handle it. The remaining words are stemmed; the last one also
+matches as a prefix when its stem is long enough to be selective. Fields,
+wildcards and boosts typed by users are plain text here: ``texte:x`` is the
+two words "texte" and "x".
 """
 
 from __future__ import annotations
 
 import csv
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from whoosh import query as wq
 
 from ato.directory.models import Departement, Requis, Specialite, Statut
 from ato.extensions import db
-from ato.search.analysis import STOP_WORDS, stem, words
+from ato.search import clinical
+from ato.search.analysis import STOP_WORDS, WORD, fold, stem, words
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 MIN_PREFIX = 4  # shorter stems ("vi" for "vie") would expand to hundreds of terms
 MAX_PHRASE = 5
-TEXT_FIELD = "tout"
-TITLE_FIELD = "titre"
 COMMUNES_FILE = Path(__file__).resolve().parents[2] / "seed" / "communes.csv"
 VOCABULARY_TTL = 60.0
+
+#: BM25F field weights: what a service is (its names, its specialties and their
+#: synonyms) counts more than what its description mentions in passing.
+FIELD_WEIGHTS = {"nom": 3.0, "specialite": 2.5, "description": 1.0, "lieu": 1.0}
+MAIN_SPECIALTY_BOOST = 8.0  # "gériatrie": the geriatric unit before a DAC tagged gériatrie
+TAGGED_SPECIALTY_BOOST = 4.0
+PHRASE_BOOST = 2.0  # the query's words together ("ulcère de jambe")
+EXPANSION_BOOST = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class Vocabulary:
 
     concepts: dict[tuple[str, ...], str]  # -> specialty slug
     places: dict[tuple[str, ...], str]  # -> département code
+    labels: dict[str, str]  # specialty slug -> label
+    spelling: frozenset[str]  # folded words of labels, synonyms and places
     longest: int
 
 
@@ -48,15 +60,20 @@ def _key(text: str) -> tuple[str, ...]:
 
 def build_vocabulary() -> Vocabulary:
     concepts: dict[tuple[str, ...], str] = {}
+    labels: dict[str, str] = {}
+    spelling: set[str] = set()
     for spec in db.session.scalars(select(Specialite)):
+        labels[spec.slug] = spec.libelle
         for phrase in (spec.libelle, spec.slug.replace("-", " "), *spec.synonymes):
             key = _key(phrase)
             if key:
                 concepts.setdefault(key, spec.slug)
+            spelling.update(words(phrase))
     places: dict[tuple[str, ...], str] = {}
     for dep in db.session.scalars(select(Departement)):
         places[(dep.code,)] = dep.code
         places[_key(dep.nom)] = dep.code
+        spelling.update(words(dep.nom))
     with COMMUNES_FILE.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             places.setdefault(_key(row["nom"]), row["departement"])
@@ -69,7 +86,8 @@ def build_vocabulary() -> Vocabulary:
         places.setdefault(_key(ville), code)
     places = {k: v for k, v in places.items() if k and k not in concepts}
     longest = max((len(k) for k in (*concepts, *places)), default=1)
-    return Vocabulary(concepts, places, min(longest, MAX_PHRASE))
+    spelling = {w for w in spelling if len(w) >= 3 and w not in STOP_WORDS}
+    return Vocabulary(concepts, places, labels, frozenset(spelling), min(longest, MAX_PHRASE))
 
 
 _cache: dict[str, tuple[float, Vocabulary]] = {}
@@ -91,43 +109,75 @@ def forget_vocabulary() -> None:
     _cache.clear()
 
 
+@dataclass(frozen=True)
+class Place:
+    code: str
+    words: str  # as typed
+
+
 @dataclass
 class ParsedQuery:
     raw: str
     terms: list[str] = field(default_factory=list)  # stems of free words
     free_words: list[str] = field(default_factory=list)  # the same words, folded
     concepts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # slug, stems
-    place: str | None = None
-    place_words: str = ""
+    places: list[Place] = field(default_factory=list)
     prefix: str | None = None
+    concept_words: list[str] = field(default_factory=list)  # each concept's words, folded
+    # CIM-11 matches over free words: (first word index, word count, match).
+    expansions: list[tuple[int, int, clinical.Match]] = field(default_factory=list)
+    # CIM-11 matches of concepts ("alzheimer" is also a thématique synonym): index -> match.
+    concept_expansions: dict[int, clinical.Match] = field(default_factory=dict)
+    without_places: str = ""  # the text as typed, place words removed
+
 
     @property
     def has_text(self) -> bool:
         return bool(self.terms or self.concepts or self.prefix)
 
     @property
+    def place_codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.code for p in self.places))
+
+    @property
     def normalised(self) -> str:
         """The query as stored for unmet-demand statistics: folded words, no places."""
         return " ".join(self.free_words + [s for s, _ in self.concepts])[:MAX_QUERY_LENGTH]
 
-    def highlight_stems(self) -> tuple[frozenset[str], tuple[str, ...]]:
+    def all_expansions(self) -> list[clinical.Match]:
+        return [m for _, _, m in self.expansions] + list(self.concept_expansions.values())
+
+    def highlight_stems(self, vocab: Vocabulary) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Stems to mark in a result: the words, and the labels of concepts and expansions."""
         stems = set(self.terms)
-        for _, key in self.concepts:
+        for slug, key in self.concepts:
             stems.update(key)
+            stems.update(_key(vocab.labels.get(slug, "")))
+        for match in self.all_expansions():
+            for slug in match.slugs:
+                stems.update(_key(vocab.labels.get(slug, "")))
+        stems -= {stem(w) for w in STOP_WORDS}
         return frozenset(stems), ((self.prefix,) if self.prefix else ())
 
 
+def printable(text: str) -> str:
+    """The text without control characters (a NUL byte included), capped in length."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c if c.isprintable() else " " for c in text)[: MAX_QUERY_LENGTH * 2]
+
+
 def clean(text: str) -> str:
-    """Collapse white space, drop control characters and cap the length."""
-    text = "".join(c if c.isprintable() else " " for c in text)
-    return " ".join(text.split())[:MAX_QUERY_LENGTH]
+    """Printable, white space collapsed, length capped."""
+    return " ".join(printable(text).split())[:MAX_QUERY_LENGTH]
 
 
 def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
     raw = clean(text)
     parsed = ParsedQuery(raw=raw)
-    tokens = words(raw)[: MAX_TERMS * 3]
+    typed = WORD.findall(raw)[: MAX_TERMS * 3]
+    tokens = [fold(t) for t in typed]
     stems = [stem(t) for t in tokens]
+    place_tokens: set[int] = set()
     i = 0
     last_free: int | None = None
     while i < len(tokens) and len(parsed.terms) + len(parsed.concepts) < MAX_TERMS:
@@ -135,12 +185,12 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
             key = tuple(stems[i : i + size])
             if key in vocab.concepts:
                 parsed.concepts.append((vocab.concepts[key], key))
+                parsed.concept_words.append(" ".join(tokens[i : i + size]))
                 i += size
                 break
             if key in vocab.places:
-                if parsed.place is None:
-                    parsed.place = vocab.places[key]
-                    parsed.place_words = " ".join(tokens[i : i + size])
+                parsed.places.append(Place(vocab.places[key], " ".join(typed[i : i + size])))
+                place_tokens.update(range(i, i + size))
                 i += size
                 break
         else:
@@ -151,9 +201,89 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
                 last_free = i
             i += 1
             continue
+    parsed.without_places = " ".join(t for n, t in enumerate(typed) if n not in place_tokens)
+    parsed.expansions = clinical.find(parsed.free_words)
+    for n, concept_words in enumerate(parsed.concept_words):
+        found = clinical.find(concept_words.split())
+        if len(found) == 1 and found[0][1] == len(concept_words.split()):
+            parsed.concept_expansions[n] = found[0][2]
     ends_with_space = text[-1:].isspace()
     if last_free is not None and last_free == len(tokens) - 1 and not ends_with_space:
+        expanded = any(start + size == len(parsed.terms) for start, size, _ in parsed.expansions)
         candidate = parsed.terms[-1]
-        if len(candidate) >= MIN_PREFIX:
+        if len(candidate) >= MIN_PREFIX and not expanded:
             parsed.prefix = parsed.terms.pop()
     return parsed
+
+
+# --- Whoosh queries ------------------------------------------------------------------------------
+
+
+def _word(term: str) -> wq.Query:
+    return wq.Or([wq.Term(f, term, boost=w) for f, w in FIELD_WEIGHTS.items()])
+
+
+def _concept(slug: str, key: tuple[str, ...]) -> wq.Query:
+    """A specialty named by one of its labels or synonyms: tagged services, or its words."""
+    meaningful = [k for k in key if k not in STOP_WORDS]
+    options: list[wq.Query] = [
+        wq.Term("spec", slug, boost=MAIN_SPECIALTY_BOOST),
+        wq.Term("specs", slug, boost=TAGGED_SPECIALTY_BOOST),
+    ]
+    if meaningful:
+        options.append(wq.And([_word(k) for k in meaningful]))
+    return wq.Or(options)
+
+
+def _prefix(prefix: str) -> wq.Query:
+    return wq.Or([wq.Prefix(f, prefix, boost=w) for f, w in FIELD_WEIGHTS.items()])
+
+
+def _specialties(slugs: tuple[str, ...], boost: float) -> wq.Query:
+    return wq.Or([wq.Term("specs", s, boost=boost) for s in slugs])
+
+
+def direct_query(parsed: ParsedQuery) -> wq.Query | None:
+    """Every word, concept and prefix of the query, matched in the services' own text."""
+    clauses = [_word(t) for t in parsed.terms]
+    clauses += [_concept(slug, key) for slug, key in parsed.concepts]
+    if parsed.prefix:
+        clauses.append(_prefix(parsed.prefix))
+    return wq.And(clauses) if clauses else None
+
+
+def text_query(parsed: ParsedQuery) -> wq.Query | None:
+    """What matches (direct words, or their CIM-11 expansion), with ranking bonuses.
+
+    The words covered by a CIM-11 concept match either themselves or the
+    specialties the concept leads to. Bonuses never change *what* matches:
+    the query's words together (phrase), and the specialty the concept names.
+    """
+    covered: dict[int, tuple[int, clinical.Match]] = {s: (n, m) for s, n, m in parsed.expansions}
+    clauses: list[wq.Query] = []
+    i = 0
+    while i < len(parsed.terms):
+        if i in covered:
+            size, match = covered[i]
+            own = wq.And([_word(t) for t in parsed.terms[i : i + size]])
+            clauses.append(wq.Or([own, _specialties(match.slugs, EXPANSION_BOOST)]))
+            i += size
+        else:
+            clauses.append(_word(parsed.terms[i]))
+            i += 1
+    for n, (slug, key) in enumerate(parsed.concepts):
+        match = parsed.concept_expansions.get(n)
+        own = _concept(slug, key)
+        clauses.append(own if match is None else wq.Or([own, _specialties(match.slugs, 1.0)]))
+    if parsed.prefix:
+        clauses.append(_prefix(parsed.prefix))
+    if not clauses:
+        return None
+    matching = wq.And(clauses)
+    bonuses: list[wq.Query] = []
+    if len(parsed.terms) >= 2:
+        for name in ("nom", "specialite", "description"):
+            bonuses.append(wq.Phrase(name, parsed.terms, slop=2, boost=PHRASE_BOOST))
+    for match in parsed.all_expansions():
+        bonuses.append(_specialties(match.slugs, EXPANSION_BOOST))
+    return wq.AndMaybe(matching, wq.Or(bonuses)) if bonuses else matching

@@ -1,16 +1,20 @@
-"""Search: ranked full-text results from the index, filter-only listings from SQL.
+"""Search: which published services answer a query, in what order, and why.
 
-The database is the truth. The index only says *which* services match and in
-what order; the services shown are reloaded from the database (and dropped if
-no longer published). Without text, or when the index is unavailable, SQL
-answers alone.
+The database is the truth. The index says *which* services match and in what
+order; the services shown are reloaded from the database (and dropped if no
+longer published). When the index is unavailable, SQL answers alone.
+
+Ranking (see :class:`RecourseWeighting`): Whoosh's BM25F over weighted fields,
+with a bonus for the query's words together, multiplied by locality (located
+in the département asked for > accepting requests from it > region-wide);
+then strict tiers: direct matches before CIM-11 expansions, available before
+temporarily unavailable; ties broken by name, then id.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -19,6 +23,9 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
+from whoosh import scoring
+from whoosh.searching import Searcher
+from whoosh.spelling import ListCorrector
 
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -34,17 +41,18 @@ from ato.directory.models import (
     service_thematique,
 )
 from ato.extensions import db
+from ato.search import clinical, sync
 from ato.search import query as query_module
-from ato.search import sync
-from ato.search.analysis import STOP_WORDS
 from ato.search.documents import REGIONAL
-from ato.search.index import FacetTable, IndexUnavailable
+from ato.search.index import FacetTable, IndexUnavailable, to_bits
 from ato.search.models import SearchMiss
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-MAX_PREFIX_TERMS = 200  # a prefix of 4+ stem characters rarely reaches this
+TIER = 1000.0  # above any BM25F score: tiers never mix
+LOCATED = 1.5  # located in the département asked for
+LISTED = 1.25  # accepts requests from it by name (region-wide: 1)
 # What a result card shows: many-to-one rows joined, collections in one query each.
 RESULT_CARD_OPTIONS = (
     joinedload(Service.requis).joinedload(Requis.departement),
@@ -77,6 +85,16 @@ class FacetValue:
     selected: bool
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """What a CIM-11 concept of the query was taken to mean (shown to the user)."""
+
+    words: str  # as typed (folded)
+    code: str
+    title: str
+    specialites: tuple[tuple[str, str], ...]  # (slug, label)
+
+
 @dataclass
 class SearchResults:
     params: SearchParams
@@ -84,13 +102,21 @@ class SearchResults:
     total: int
     facets: dict[str, list[FacetValue]]
     engine: Literal["index", "sql", "sql-secours"]
-    departement: str | None = None  # effective filter (explicit or from a place word)
-    place_words: str = ""
+    departements: tuple[str, ...] = ()  # effective filter (explicit or from place words)
+    place_words: list[str] = field(default_factory=list)  # as typed, when inferred
+    q_without_places: str = ""  # the text with those place words removed
     suggestion: str | None = None
     highlight: tuple[frozenset[str], tuple[str, ...]] = (frozenset(), ())
     truncated: bool = False
     counts: dict[str, Counter] = field(default_factory=dict)
     no_words: bool = False  # the text had nothing searchable (only stop words or symbols)
+    expansions: list[Expansion] = field(default_factory=list)
+    expanded: dict[int, list[str]] = field(default_factory=dict)  # service id -> why (expansion)
+
+    @property
+    def departement(self) -> str | None:
+        """The département when exactly one is in effect (facets, badges)."""
+        return self.departements[0] if len(self.departements) == 1 else None
 
     @property
     def pages(self) -> int:
@@ -99,7 +125,7 @@ class SearchResults:
 
 @dataclass(frozen=True)
 class Filters:
-    departement: str | None
+    departements: tuple[str, ...]  # any of them (a filter, or several place words)
     situe: bool
     specialite: str | None
     type: str | None
@@ -117,16 +143,17 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
     SQL answers when the index is unavailable, or when ``sql_only`` asks for the
     reference computation (tests compare both).
     """
-    parsed = query_module.parse(params.q, query_module.vocabulary())
+    vocab = query_module.vocabulary()
+    parsed = query_module.parse(params.q, vocab)
     filters = Filters(
-        departement=params.departement or parsed.place,
+        departements=(params.departement,) if params.departement else parsed.place_codes,
         situe=params.situe,
         specialite=params.specialite,
         type=params.type,
         outil=params.outil,
     )
-    has_filter = any((filters.departement, filters.specialite, filters.type, filters.outil))
-    if params.q.strip() and not (parsed.has_text or parsed.place or has_filter):
+    has_filter = any((filters.departements, filters.specialite, filters.type, filters.outil))
+    if params.q.strip() and not (parsed.has_text or has_filter):
         empty = {d: Counter() for d in DIMENSIONS}
         return SearchResults(
             params=params,
@@ -150,11 +177,21 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
         except IndexUnavailable as exc:
             log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
             result = _search_sql(params, filters, parsed, fallback=parsed.has_text)
-    result.departement = filters.departement
-    result.place_words = parsed.place_words if not params.departement else ""
-    result.highlight = parsed.highlight_stems()
+    result.departements = filters.departements
+    result.place_words = [p.words for p in parsed.places] if not params.departement else []
+    result.q_without_places = parsed.without_places
+    result.highlight = parsed.highlight_stems(vocab)
+    result.expansions = [
+        Expansion(
+            words=words,
+            code=match.code,
+            title=match.title,
+            specialites=tuple((s, vocab.labels[s]) for s in match.slugs if s in vocab.labels),
+        )
+        for words, match in _expansions(parsed)
+    ]
     if result.total == 0 and parsed.has_text:
-        result.suggestion = _suggest(parsed) if result.engine == "index" else None
+        result.suggestion = _suggest(parsed, vocab) if result.engine == "index" else None
     return result
 
 
@@ -182,7 +219,7 @@ def _search_stub(params: SearchParams) -> SearchResults:
         params=params,
         services=_load_in_order(list(_stub_ids)),
         total=len(_stub_ids),
-        facets=_facet_values(counts, Filters(None, False, None, None, None)),
+        facets=_facet_values(counts, Filters((), False, None, None, None)),
         engine="index",
         counts=counts,
     )
@@ -194,11 +231,13 @@ def _search_stub(params: SearchParams) -> SearchResults:
 def _filter_bits(table: FacetTable, filters: Filters, skip: str | None = None) -> int:
     """Documents passing every filter but ``skip``, as a bitset."""
     mask = table.live
-    if skip != "departement" and filters.departement:
-        if filters.situe:
-            mask &= table.value("loc", filters.departement)
-        else:
-            mask &= table.value("acc", filters.departement) | table.value("acc", REGIONAL)
+    if skip != "departement" and filters.departements:
+        wanted = 0
+        for code in filters.departements:
+            wanted |= table.value("loc" if filters.situe else "acc", code)
+        if not filters.situe:
+            wanted |= table.value("acc", REGIONAL)
+        mask &= wanted
     if skip != "specialite" and filters.specialite:
         mask &= table.value("spec", filters.specialite)
     if skip != "type" and filters.type:
@@ -228,89 +267,112 @@ def _facet_counts(table: FacetTable, matched: int, filters: Filters) -> dict[str
     return counts
 
 
-def _clause_bits(reader, table: FacetTable, field: str, parsed) -> list[int]:  # noqa: ANN001
-    """One bitset per word, concept or prefix of the query, in ``field``."""
-    bits = table.term_bits
-    clauses = [bits(reader, field, term) for term in parsed.terms]
-    for slug, key in parsed.concepts:
-        words = [k for k in key if k not in STOP_WORDS]
-        by_words = table.live if words else 0
-        for word in words:
-            by_words &= bits(reader, field, word)
-        clauses.append(bits(reader, "specs", slug) | by_words)
-    if parsed.prefix:
-        expanded = 0
-        for n, text in enumerate(reader.expand_prefix(field, parsed.prefix)):
-            if n == MAX_PREFIX_TERMS:
-                break
-            expanded |= bits(reader, field, text.decode() if isinstance(text, bytes) else text)
-        clauses.append(expanded)
-    return clauses
+class RecourseWeighting(scoring.BM25F):
+    """BM25F, then what a requérant expects of an order: near, open, direct, stable.
 
-
-def _ranked(table: FacetTable, matched: int, titles: list[int], keep: int) -> list[int]:
-    """Docnums of the best ``keep`` matches, by relevance tier then name.
-
-    Tier 1: every word is in the name or the specialty; tier 2: some are;
-    tier 3: the words are only in the description. Tiers are bitset
-    operations, so ranking costs the same whatever the number of matches.
+    ``final`` turns each document's BM25F score into its rank key: strict tiers
+    (direct match before CIM-11 expansion only, then available before
+    temporarily unavailable), within a tier the score times the locality
+    factor, and a tie-break by name then id far below any score difference.
     """
-    all_in_title, any_in_title = matched, 0
-    for title in titles:
-        all_in_title &= title
-        any_in_title |= title
-    tiers = (all_in_title, any_in_title & matched & ~all_in_title, matched & ~any_in_title)
-    ordered: list[int] = []
-    for tier in tiers:
-        if len(ordered) >= keep:
-            break
-        ordered += table.first_by_name(tier, keep - len(ordered))
-    return ordered
+
+    use_final = True
+
+    def __init__(
+        self, table: FacetTable, departements: tuple[str, ...], direct: set[int] | None
+    ) -> None:
+        super().__init__(B=0.75, K1=1.2, lieu_B=0.3, nom_B=0.5)
+        self.table = table
+        self.departements = frozenset(departements)
+        self.direct = direct
+
+    def final(self, searcher: Searcher, docnum: int, score: float) -> float:  # noqa: ARG002
+        row = self.table.rows[docnum]
+        factor = 1.0
+        if self.departements:
+            if row.located in self.departements:
+                factor = LOCATED
+            elif row.accepts & self.departements:
+                factor = LISTED
+        tier = 2.0 if self.direct is None or docnum in self.direct else 0.0
+        tier += 1.0 if row.available else 0.0
+        tie = (self.table.size - self.table.name_rank(docnum)) / (self.table.size + 1) * 1e-7
+        return tier * TIER + round(score * factor, 6) + tie
+
+
+def _ranked(
+    searcher: Searcher, table: FacetTable, parsed, result: int, filters: Filters, keep: int
+) -> list[int]:  # noqa: ANN001
+    """Docnums of the best ``keep`` documents of ``result`` (see RecourseWeighting)."""
+    if not result:  # Whoosh reads an empty filter as no filter at all
+        return []
+    direct = None
+    if parsed.all_expansions():
+        direct = set(searcher.docs_for_query(query_module.direct_query(parsed)))
+    weighting = RecourseWeighting(table, filters.departements, direct)
+    scorer = Searcher(searcher.reader(), weighting=weighting, closereader=False)
+    hits = scorer.search(
+        query_module.text_query(parsed), filter=set(table.docnums(result)), limit=keep
+    )
+    return [hit.docnum for hit in hits]
 
 
 def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
-    """Text, filters, facets and ranking on bitsets of the index's posting lists.
-
-    Whoosh analyses, stores and expands the vocabulary; matching reads one
-    posting list per word (cached per index generation) and everything else —
-    totals, facet counts, relevance tiers — is C-speed bit arithmetic, so the
-    cost barely grows with the number of matches or the size of the directory.
-    """
+    """Matching and ranking by Whoosh; totals, filters and facets on the index's bitsets."""
     sync.ensure_ready()
     keep = min(params.page, MAX_PAGE) * PAGE_SIZE
-    truncated = False
     with sync.get_index().searcher() as (searcher, table):
-        deadline = time.monotonic() + current_app.config["ATO_SEARCH_TIME_BUDGET"]
-        reader = searcher.reader()
-        matched = table.live
-        titles: list[int] = []
-        if parsed.has_text:
-            for clause in _clause_bits(reader, table, query_module.TEXT_FIELD, parsed):
-                matched &= clause
-                if time.monotonic() > deadline:
-                    truncated = True
-                    break
-            if not truncated:
-                titles = _clause_bits(reader, table, query_module.TITLE_FIELD, parsed)
         wanted = _filter_bits(table, filters)
+        text = query_module.text_query(parsed)
+        if text is None:
+            matched = table.live
+        else:
+            matched = to_bits(searcher.docs_for_query(text), table.size) & table.live
         result = matched & wanted
-        if parsed.has_text and params.tri != "nom":
-            docnums = _ranked(table, result, [t & wanted for t in titles], keep)
+        if text is not None and params.tri != "nom":
+            docnums = _ranked(searcher, table, parsed, result, filters, keep)
         else:
             docnums = table.first_by_name(result, keep)
-        ordered = [table.rows[d].service_id for d in docnums]
+        page = docnums[keep - PAGE_SIZE : keep]
+        ordered = [table.rows[d].service_id for d in page]
         counts = _facet_counts(table, matched, filters)
-    if truncated:
-        log.warning("Recherche tronquée par le budget de temps : %r", params.q)
+        expanded_ids: set[int] = set()
+        if parsed.all_expansions() and page:
+            direct = set(searcher.docs_for_query(query_module.direct_query(parsed)))
+            expanded_ids = {table.rows[d].service_id for d in page if d not in direct}
+    services = _load_in_order(ordered)
     return SearchResults(
         params=params,
-        services=_load_in_order(ordered[keep - PAGE_SIZE : keep]),
+        services=services,
         total=result.bit_count(),
         facets=_facet_values(counts, filters),
         engine="index",
-        truncated=truncated,
         counts=counts,
+        expanded=_why_expanded(services, expanded_ids, parsed),
     )
+
+
+def _expansions(parsed) -> list[tuple[str, clinical.Match]]:  # noqa: ANN001
+    """The query's CIM-11 expansions with the words (as folded) that named them."""
+    found = [
+        (" ".join(parsed.free_words[start : start + size]), match)
+        for start, size, match in parsed.expansions
+    ]
+    found += [(parsed.concept_words[n], m) for n, m in parsed.concept_expansions.items()]
+    return found
+
+
+def _why_expanded(services: list[Service], ids: set[int], parsed) -> dict[int, list[str]]:  # noqa: ANN001
+    """For results found only through a CIM-11 expansion: which concept led to them."""
+    why: dict[int, list[str]] = {}
+    for service in services:
+        if service.id not in ids:
+            continue
+        slugs = {service.specialite.slug, *(t.slug for t in service.thematiques)}
+        for words, match in _expansions(parsed):
+            if slugs & set(match.slugs):
+                why.setdefault(service.id, []).append(f"« {words} » : {match.title} ({match.code})")
+    return why
 
 
 def _load_in_order(ids: list[int]) -> list[Service]:
@@ -331,35 +393,57 @@ def _load_in_order(ids: list[int]) -> list[Service]:
     return [loaded[i] for i in ids if i in loaded]
 
 
-def _suggest(parsed) -> str | None:  # noqa: ANN001
-    """'Vouliez-vous dire …' from the index's own vocabulary (never applied silently)."""
+def _suggest(parsed, vocab: query_module.Vocabulary) -> str | None:  # noqa: ANN001
+    """'Vouliez-vous dire …': the closest known word for each unknown one, never applied.
+
+    Known words are those of the published directory, of specialty labels,
+    synonyms and abbreviations, of départements, and of the CIM-11 vocabulary.
+    """
     try:
         with sync.get_index().searcher() as (searcher, _):
-            corrector = searcher.corrector("mots")
             reader = searcher.reader()
+            correctors = [
+                searcher.corrector("mots"),
+                ListCorrector(sorted(vocab.spelling)),
+                ListCorrector(clinical.spelling_words()),
+            ]
             changed, out = False, []
             for word in parsed.free_words:
-                if len(word) >= 4 and (("mots", word) not in reader):
-                    best = corrector.suggest(word, limit=1, maxdist=2)
-                    if best:
-                        out.append(best[0])
-                        changed = True
-                        continue
+                known = (
+                    ("mots", word) in reader
+                    or word in vocab.spelling
+                    or clinical.is_known_word(word)
+                )
+                best = _closest(word, correctors) if len(word) >= 4 and not known else None
+                if best:
+                    out.append(best)
+                    changed = True
+                    continue
                 out.append(word)
     except IndexUnavailable:
         return None
     return " ".join(out) if changed else None
 
 
+def _closest(word: str, correctors: list) -> str | None:
+    """The nearest known word (one edit before two), from the first list that has one."""
+    for distance in (1, 2):
+        for corrector in correctors:
+            found = corrector.suggest(word, limit=1, maxdist=distance, prefix=1)
+            if found:
+                return found[0]
+    return None
+
+
 # --- SQL path ---------------------------------------------------------------------------------
 
 
 def _apply_filters(query: Select, filters: Filters, skip: str | None = None) -> Select:
-    if skip != "departement" and filters.departement:
+    if skip != "departement" and filters.departements:
         if filters.situe:
-            query = query.where(Requis.departement_code == filters.departement)
+            query = query.where(Requis.departement_code.in_(filters.departements))
         else:
-            query = directory.filter_accepting_from(query, filters.departement)
+            query = directory.filter_accepting_from(query, *filters.departements)
     if skip != "specialite" and filters.specialite:
         spec_id = select(Specialite.id).where(Specialite.slug == filters.specialite)
         tagged = select(service_thematique.c.service_id).where(
@@ -487,7 +571,11 @@ def _search_sql(
 
 
 def _facet_values(counts: dict[str, Counter], filters: Filters) -> dict[str, list[FacetValue]]:
-    """Facet values with a non-zero count, labelled, selected ones kept even at zero."""
+    """Facet values with a non-zero count, labelled, selected ones kept even at zero.
+
+    A département counts the services that *also* match the other filters, so
+    the one in effect shows how many results it gives, never "(0)".
+    """
     departements = {d.code: d.label for d in directory.departements()}
     regional = counts["departement"].pop(REGIONAL, 0)
     dep_counts = Counter({c: counts["departement"].get(c, 0) + regional for c in departements})
@@ -499,7 +587,7 @@ def _facet_values(counts: dict[str, Counter], filters: Filters) -> dict[str, lis
         "outil": dict(db.session.execute(select(Outil.slug, Outil.nom)).all()),
     }
     selected = {
-        "departement": filters.departement,
+        "departement": filters.departements[0] if len(filters.departements) == 1 else None,
         "specialite": filters.specialite,
         "type": filters.type,
         "outil": filters.outil,

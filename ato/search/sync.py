@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, event, func, insert, select, update
 
 from ato.directory.models import Canal, Requis, Service, utcnow
 from ato.extensions import db
-from ato.search.documents import load_documents, published_service_count
+from ato.search.documents import Facets, load_documents, published_service_count
 from ato.search.index import IndexUnavailable, SearchIndex
 from ato.search.models import SearchChange
 
@@ -241,7 +241,7 @@ def _make_ready() -> None:
 def check() -> dict[str, list[int]]:
     """Differences between the index and the database, by service id."""
     with db.engine.connect() as conn:
-        expected = {int(d["id"]): d["facets"][-1] for d in load_documents(conn)}
+        expected = {int(d["id"]): Facets(*d["facets"]).digest for d in load_documents(conn)}
         conn.rollback()
     actual = get_index().digests()
     return {

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import select
 
+from ato.directory import services as directory
 from ato.directory.models import Outil
 from ato.extensions import db
-from ato.search import services
+from ato.search import clinical, services
 from ato.search.forms import SearchForm
 
 bp = Blueprint("search", __name__)
@@ -33,6 +34,8 @@ def search() -> str:
         results=results,
         messages=messages,
         url_with=_url_with(params),
+        departements={d.code: d for d in directory.departements()},
+        clinical_attribution=clinical.ATTRIBUTION,
     )
 
 

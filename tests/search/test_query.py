@@ -50,7 +50,7 @@ def test_synonyms_and_abbreviations_become_specialties(vocab, text, slug):
 )
 def test_place_words_act_on_the_departement(vocab, text, code):
     parsed = parse(text, vocab)
-    assert parsed.place == code
+    assert parsed.place_codes == (code,)
     assert not parsed.terms and not parsed.prefix
 
 

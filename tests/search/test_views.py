@@ -1,6 +1,7 @@
 """The /recherche page: parameters, facets, pagination, highlighting, hostile input."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -81,8 +82,8 @@ def test_filter_only_listing_is_served(client, corpus):
 
 def test_unknown_filter_values_are_ignored_with_a_message(client, corpus):
     html = page(client, "/recherche?q=dermato&departement=75&specialite=%3Cscript%3E&page=-3")
-    assert "Département inconnu(e)" in html
-    assert "Spécialité ou thématique inconnu(e)" in html
+    assert "Département : valeur inconnue" in html
+    assert "Spécialité ou thématique : valeur inconnue" in html
     assert "Numéro de page invalide" in html
     assert "<script>" not in html
 
@@ -116,3 +117,90 @@ def test_any_input_answers_without_a_server_error(client, q, page_number):
         "/recherche", query_string={"q": q, "page": page_number, "tri": q[:5], "departement": q[:3]}
     )
     assert response.status_code in (200, 400)
+
+
+def href(html, text):
+    """The target of the link whose text is ``text``."""
+    found = re.search(rf'<a href="([^"]+)"[^>]*>\s*{re.escape(text)}', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.fixture
+def geriatrics(app):
+    with app.app_context():
+        make_requis(
+            nom="CH fictif de Mende",
+            departement="48",
+            ville="Mende",
+            services=[
+                make_service(
+                    "geriatrie",
+                    couverture=["48"],
+                    nom="Équipe mobile de gériatrie",
+                    description="Évaluation des troubles cognitifs et des chutes.",
+                )
+            ],
+        )
+        make_requis(
+            nom="CH fictif de Montpellier",
+            departement="34",
+            ville="Montpellier",
+            services=[make_service("orl", couverture=["34"], nom="ORL")],
+        )
+        make_requis(
+            nom="CH fictif de Toulouse",
+            departement="31",
+            ville="Toulouse",
+            services=[make_service("orl", couverture=["31"], nom="ORL")],
+        )
+
+
+def test_a_place_word_is_named_with_its_accents_and_can_be_dropped(client, geriatrics):
+    html = page(client, "/recherche?q=geriatrie+lozere")
+    assert "« lozere »" in html and "Lozère (48)" in html
+    assert href(html, "Chercher dans toute l'Occitanie") == "/recherche?q=geriatrie"
+    remove = re.search(r'href="([^"]+)" aria-current="true" class="facet-selected"', html)
+    assert remove.group(1) == "/recherche?q=geriatrie"
+
+
+def test_the_inferred_departement_counts_its_results_in_the_facets(client, geriatrics):
+    html = page(client, "/recherche?q=g%C3%A9riatrie+Loz%C3%A8re")
+    selected = re.search(r'class="facet-selected">([^<]+)<span class="count">\((\d+)\)', html)
+    assert selected.group(1).strip() == "Lozère (48)" and selected.group(2) == "1"
+    assert "1 résultat" in html
+
+
+@pytest.mark.parametrize("q", ["ORL toulouse montpellier", "ORL 31 34"])
+def test_a_second_place_word_is_kept(client, geriatrics, q):
+    html = page(client, "/recherche?" + urlencode({"q": q}))
+    assert "Départements déduits" in html
+    assert "Haute-Garonne (31)" in html and "Hérault (34)" in html
+    assert "2 résultats" in html
+
+
+def test_results_can_be_reached_without_tabbing_through_the_facets(client, corpus):
+    html = page(client, "/recherche?q=dermato")
+    assert html.index('href="#resultats-titre"') < html.index('class="facets"')
+
+
+def test_zero_results_show_no_empty_facet_heading(client, corpus):
+    html = page(client, "/recherche?q=neurochirurgie")
+    assert "0 résultat" in html and "Affiner" not in html
+
+
+def test_a_nul_byte_is_never_echoed(client, corpus):
+    html = page(client, "/recherche?q=derma%00to")
+    assert "\x00" not in html
+
+
+def test_synonyms_highlight_what_they_stand_for(client, corpus):
+    html = page(client, "/recherche?q=dermato")
+    assert '<span class="badge"><mark>Dermatologie</mark></span>' in html
+
+
+def test_a_clinical_expansion_is_explained_with_its_source(client, geriatrics):
+    html = page(client, "/recherche?q=alzheimer+loz%C3%A8re")
+    assert "Recherche élargie grâce à la CIM-11" in html
+    assert "Maladie d&#39;Alzheimer (CIM-11 8A20)" in html
+    assert "Organisation mondiale de la Santé" in html
+    assert "CH fictif de Mende" in html and "Proposé via la CIM-11" in html

@@ -1,0 +1,211 @@
+"""Clinical vocabulary: the WHO's ICD-11 in French (CIM-11), offline.
+
+The package ``cim-11-certic`` ships the CIM-11 (about 36,000 concepts with their
+hierarchy, WHO data of March 2024, CeCILL-C code). ``seed/cim11_specialites.csv``
+maps chapters and blocks to ATO specialties and thématiques, each line with its
+source. A query word or phrase that names a concept ("alzheimer", "fibrillation
+auriculaire") leads to the specialties of the concept's deepest mapped ancestor.
+``seed/cim11_abreviations.csv`` spells out the abbreviations clinicians type
+("BPCO", "DMLA"), which the CIM-11 titles do not carry.
+
+The concepts are read once per process (about 0.5 s) into an inverted index of
+stems, and only those under a mapped chapter or block are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sqlite3
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ato.search.analysis import STOP_WORDS, stem, words
+
+log = logging.getLogger(__name__)
+
+SEED = Path(__file__).resolve().parents[2] / "seed"
+MAPPING_FILE = SEED / "cim11_specialites.csv"
+ABBREVIATIONS_FILE = SEED / "cim11_abreviations.csv"
+MAX_SPAN = 4  # words of a query tried together as one concept
+#: Title words a query may leave out without changing the concept ("maladie d'Alzheimer").
+GENERIC_WORDS = (
+    "maladie maladies syndrome syndromes trouble troubles affection affections atteinte "
+    "due du forme type autre autres precise precisee non classe ailleurs sai"
+)
+ATTRIBUTION = (
+    "Termes médicaux : CIM-11, Classification internationale des maladies, 11e révision, "
+    "en français — © Organisation mondiale de la Santé, données de mars 2024, sous licence "
+    "CC BY-ND 3.0 IGO (https://creativecommons.org/licenses/by-nd/3.0/igo/). Intégrée via "
+    "le logiciel « cim-11-CERTIC » (CERTIC, Université de Caen Normandie, licence CeCILL-C). "
+    "ATO n'est pas affilié à l'OMS et n'est pas approuvé par elle ; la correspondance entre "
+    "la CIM-11 et les spécialités est établie par ATO."
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    code: str  # CIM-11 code of the concept (or of its nearest coded ancestor)
+    title: str
+    slugs: tuple[str, ...]  # ATO specialties and thématiques, most specific first
+
+
+@dataclass
+class _Concept:
+    code: str
+    title: str
+    stems: frozenset[str]
+    slugs: tuple[str, ...]
+
+
+class _Vocabulary:
+    def __init__(self, concepts: list[_Concept], abbreviations: dict[str, list[str]]) -> None:
+        self.concepts = concepts
+        self.by_stem: dict[str, list[int]] = defaultdict(list)
+        for n, concept in enumerate(concepts):
+            for s in concept.stems:
+                self.by_stem[s].append(n)
+        self.abbreviations = abbreviations  # folded abbreviation -> folded words
+        folded = {w for c in concepts for w in words(c.title)} | set(abbreviations)
+        self.spelling = sorted(w for w in folded if len(w) >= 4 and w not in STOP_WORDS)
+        self.known_stems = frozenset(self.by_stem)
+
+    def best(self, stems: list[str]) -> _Concept | None:
+        """The concept the stems name, or None when they only occur in longer titles.
+
+        Every stem must be in the title, and the title may hold no other word
+        but generic ones ("maladie", "syndrome"…) — one more when the query has
+        several words ("ulcère de jambe" → "Ulcère de jambe veineux"). So
+        "douleur" alone does not become "Douleur vulvaire".
+        """
+        candidates: set[int] | None = None
+        for s in stems:
+            found = set(self.by_stem.get(s, ()))
+            candidates = found if candidates is None else candidates & found
+            if not candidates:
+                return None
+        wanted = set(stems)
+        allowed = 1 if len(wanted) >= 2 else 0
+
+        def extra(n: int) -> int:
+            return len(self.concepts[n].stems - wanted - _GENERIC)
+
+        ranked = sorted(
+            candidates or (),
+            key=lambda n: (extra(n), len(self.concepts[n].stems), len(self.concepts[n].title)),
+        )
+        if ranked and extra(ranked[0]) <= allowed:
+            return self.concepts[ranked[0]]
+        return None
+
+
+_GENERIC = frozenset(stem(w) for w in GENERIC_WORDS.split())
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) >= 2]
+
+
+def _load() -> _Vocabulary:
+    import cim_11  # the package's own SQLite file, read only
+
+    mapping: dict[str, tuple[str, ...]] = {}
+    with MAPPING_FILE.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            mapping[row["cim11"].strip()] = tuple(
+                s.strip() for s in row["specialites"].split("|") if s.strip()
+            )
+    connection = sqlite3.connect(f"file:{cim_11._DB_FILE}?mode=ro", uri=True)
+    try:
+        rows = connection.execute(
+            "SELECT idc_id, icode, label, parent_idc_id FROM cim11"
+        ).fetchall()
+    finally:
+        connection.close()
+    by_id = {r[0]: r for r in rows}
+
+    def key_of(row: tuple) -> list[str]:
+        entity = row[0].rsplit("/", 1)[-1]
+        return [k for k in (row[1], entity, row[0]) if k]
+
+    concepts: list[_Concept] = []
+    for row in rows:
+        slugs: tuple[str, ...] = ()
+        code = row[1]
+        node = row
+        while node is not None and not slugs:  # the deepest mapped ancestor decides
+            for key in key_of(node):
+                if key in mapping:
+                    slugs = mapping[key]
+                    break
+            code = code or node[1]
+            node = by_id.get(node[3]) if node[3] else None
+        stems = frozenset(_stems(row[2]))
+        if slugs and stems and code:
+            concepts.append(_Concept(code, row[2], stems, slugs))
+    abbreviations: dict[str, list[str]] = {}
+    if ABBREVIATIONS_FILE.exists():
+        with ABBREVIATIONS_FILE.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                abbreviations[" ".join(words(row["abreviation"]))] = words(row["developpe"])
+    return _Vocabulary(concepts, abbreviations)
+
+
+_vocabulary: _Vocabulary | None = None
+_lock = threading.Lock()
+
+
+def vocabulary() -> _Vocabulary:
+    global _vocabulary
+    if _vocabulary is None:
+        with _lock:
+            if _vocabulary is None:
+                _vocabulary = _load()
+    return _vocabulary
+
+
+def find(free_words: list[str]) -> list[tuple[int, int, Match]]:
+    """CIM-11 concepts named by the query's free words: (first index, word count, match).
+
+    Longest spans first, each word in at most one concept; an abbreviation
+    ("bpco") stands for its spelled-out words.
+    """
+    try:
+        vocab = vocabulary()
+    except Exception:  # a missing or damaged package must never break a search
+        log.exception("Vocabulaire CIM-11 indisponible")
+        return []
+    found: list[tuple[int, int, Match]] = []
+    i = 0
+    while i < len(free_words):
+        for size in range(min(MAX_SPAN, len(free_words) - i), 0, -1):
+            span: list[str] = []
+            for word in free_words[i : i + size]:
+                span += vocab.abbreviations.get(word, [word])
+            stems = [stem(w) for w in span if w not in STOP_WORDS and len(w) >= 2]
+            concept = vocab.best(stems) if stems else None
+            if concept is not None:
+                found.append((i, size, Match(concept.code, concept.title, concept.slugs)))
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+def spelling_words() -> list[str]:
+    """Sorted folded words of the CIM-11 titles and abbreviations (for suggestions)."""
+    try:
+        return vocabulary().spelling
+    except Exception:  # noqa: BLE001 - suggestions are optional
+        return []
+
+
+def is_known_word(word: str) -> bool:
+    try:
+        vocab = vocabulary()
+    except Exception:  # noqa: BLE001
+        return False
+    return word in vocab.abbreviations or stem(word) in vocab.known_stems
