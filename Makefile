@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export ATO_ENV ?= development
 
-.PHONY: run test install db seed browser lint bench clean
+.PHONY: run test install db seed browser lint bench relevance clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ test: install browser
 
 bench: install
 	$(BIN)/python -m benchmarks.search --procs 2
+
+relevance: install
+	$(BIN)/python -m benchmarks.relevance
 
 lint: install
 	$(BIN)/ruff check ato tests benchmarks wsgi.py

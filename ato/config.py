@@ -54,9 +54,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             "ATO_SEARCH_INDEX_PATH", str(Path(instance_path) / "search")
         ),
         "ATO_SEARCH_LOCK_TIMEOUT": float(env.get("ATO_SEARCH_LOCK_TIMEOUT", "10")),
-        "ATO_SEARCH_TIME_BUDGET": float(env.get("ATO_SEARCH_TIME_BUDGET", "0.5")),
-        # "stub" answers every search with fixed ids: the benchmarks' ceiling, never production.
-        "ATO_SEARCH_ENGINE": env.get("ATO_SEARCH_ENGINE", "whoosh"),
+        # How long a search waits for a background rebuild before SQL answers instead.
+        "ATO_SEARCH_REBUILD_WAIT": float(
+            env.get("ATO_SEARCH_REBUILD_WAIT", "30" if ato_env == "test" else "1")
+        ),
         # Links in mails are built on this address, never on the request's Host header.
         "ATO_BASE_URL": env.get("ATO_BASE_URL", "").rstrip("/"),
         # Number of reverse proxies in front of gunicorn whose X-Forwarded-* headers to trust.
@@ -84,10 +85,6 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     config.update(overrides)
     config["SQLALCHEMY_DATABASE_URI"] = _database_url(config["SQLALCHEMY_DATABASE_URI"])
 
-    if config["ATO_SEARCH_ENGINE"] not in ("whoosh", "stub") or (
-        config["ATO_SEARCH_ENGINE"] == "stub" and ato_env == "production"
-    ):
-        raise ConfigError("ATO_SEARCH_ENGINE vaut « whoosh » (« stub » hors production).")
     if config["ATO_ENV"] == "production" and not config["ATO_BASE_URL"].startswith("https://"):
         raise ConfigError(
             "ATO_BASE_URL (https://…) est obligatoire en production : les liens "

@@ -90,6 +90,8 @@ def _clean_directory(request: pytest.FixtureRequest) -> Iterator[None]:
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())
+        # Last: the deletions above were logged by the triggers that feed the index.
+        db.session.execute(db.metadata.tables["search_change"].delete())
         db.session.commit()
     reset_search_index(application)
     limiter.reset()
@@ -97,6 +99,9 @@ def _clean_directory(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def reset_search_index(application: Flask) -> None:
     """Forget the index: the next search rebuilds it from the (emptied) database."""
+    thread = application.extensions["ato_search_state"].get("thread")
+    if thread is not None:  # a background rebuild started by the test
+        thread.join(timeout=60)
     application.extensions["ato_search_index"].close()
     shutil.rmtree(application.config["ATO_SEARCH_INDEX_PATH"], ignore_errors=True)
     application.extensions["ato_search_state"]["ready"] = False

@@ -1,4 +1,4 @@
-"""``flask ato search …``: rebuild, check and catch up the full-text index."""
+"""``flask ato search …``: rebuild, check and catch up this host's full-text index."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from ato.search import sync
+from ato.search.index import IndexUnavailable
 
 search_cli = AppGroup("search", help="Index de recherche plein texte.")
 
@@ -24,8 +25,13 @@ def rebuild(procs: int) -> None:
 
 @search_cli.command("check")
 def check() -> None:
-    """Comparer l'index et la base ; code de sortie 1 s'ils diffèrent."""
-    differences = sync.check()
+    """Comparer l'index et la base : code 1 s'ils diffèrent, 2 si l'index est illisible."""
+    try:
+        differences = sync.check()
+    except IndexUnavailable as exc:
+        click.echo(f"index illisible ou absent : {exc}")
+        click.echo("reconstruisez-le : flask --app ato ato search rebuild")
+        sys.exit(2)
     pending = sync.pending_count()
     for name, ids in differences.items():
         click.echo(f"{name} : {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))}…)" if ids else ""))
@@ -37,5 +43,10 @@ def check() -> None:
 
 @search_cli.command("catchup")
 def catchup() -> None:
-    """Appliquer à l'index les changements en attente."""
-    click.echo(f"{sync.catch_up()} fiche(s) réindexée(s)")
+    """Appliquer à l'index les changements en attente ; oublier ceux de plus de 7 jours."""
+    try:
+        count = sync.catch_up()
+    except IndexUnavailable as exc:
+        click.echo(f"index illisible ou absent : {exc} ; lancez « ato search rebuild »")
+        sys.exit(2)
+    click.echo(f"{count} fiche(s) réindexée(s) ; {sync.prune()} changement(s) ancien(s) oublié(s)")

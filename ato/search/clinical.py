@@ -181,11 +181,12 @@ def find(free_words: list[str]) -> list[tuple[int, int, Match]]:
     i = 0
     while i < len(free_words):
         for size in range(min(MAX_SPAN, len(free_words) - i), 0, -1):
-            span: list[str] = []
-            for word in free_words[i : i + size]:
-                span += vocab.abbreviations.get(word, [word])
-            stems = [stem(w) for w in span if w not in STOP_WORDS and len(w) >= 2]
-            concept = vocab.best(stems) if stems else None
+            typed = free_words[i : i + size]
+            spelled = [w for word in typed for w in vocab.abbreviations.get(word, [word])]
+            # The words as typed first: "mélanome de l'iris" is not the skin's melanoma.
+            concept = vocab.best(_stems(" ".join(typed))) or (
+                vocab.best(_stems(" ".join(spelled))) if spelled != typed else None
+            )
             if concept is not None:
                 found.append((i, size, Match(concept.code, concept.title, concept.slugs)))
                 i += size

@@ -4,7 +4,9 @@ Layout (in the instance folder)::
 
     search/current -> gen-<timestamp>   symlink swapped atomically by a rebuild
     search/gen-<timestamp>/             one complete Whoosh index
+    search/gen-<timestamp>/position.json  this index's position in the database's change log
     search/.rebuild.lock                so that only one process rebuilds at a time
+    search/.catchup.lock                so that only one process of the host catches up at a time
 
 Each process (gunicorn worker) keeps one searcher per thread and reopens it —
 never ``refresh()``, which keeps stale segments in whoosh-reloaded 2.7.5 — as
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import fcntl
 import heapq
+import json
 import logging
 import os
 import shutil
@@ -39,9 +42,20 @@ from ato.search.documents import Facets
 
 log = logging.getLogger(__name__)
 
+POSITION_FILE = "position.json"
+
 
 class IndexUnavailable(RuntimeError):
     """The index is missing, corrupt or locked; the caller falls back to SQL."""
+
+
+@dataclass
+class Position:
+    """Where an index stands in the change log: every change up to ``last`` is applied,
+    and so are the later ones listed in ``applied`` (see ``sync.catch_up``)."""
+
+    last: int = 0
+    applied: frozenset[int] = frozenset()
 
 
 def make_schema() -> fields.Schema:
@@ -290,6 +304,43 @@ class SearchIndex:
             opened.searcher.close()
             self._local.opened = None
 
+    # --- position in the change log ----------------------------------------------------
+
+    def read_position(self) -> Position:
+        try:
+            target = os.path.realpath(self.link, strict=True)
+            with open(os.path.join(target, POSITION_FILE), encoding="utf-8") as handle:
+                data = json.load(handle)
+            return Position(int(data["last"]), frozenset(int(i) for i in data["applied"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexUnavailable(f"position illisible : {exc!r}") from exc
+
+    def write_position(self, position: Position, folder: str | None = None) -> None:
+        """Write atomically (a reader never sees half a file)."""
+        folder = folder or os.path.realpath(self.link, strict=True)
+        temporary = os.path.join(folder, f".{POSITION_FILE}.{os.getpid()}")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump({"last": position.last, "applied": sorted(position.applied)}, handle)
+        os.replace(temporary, os.path.join(folder, POSITION_FILE))
+
+    @contextmanager
+    def catchup_lock(self, wait: bool = False) -> Iterator[bool]:
+        """Become the host's one process applying changes (or swapping a generation in).
+
+        Yields whether it did: without ``wait``, False when another one is at it.
+        """
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, ".catchup.lock"), "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def doc_count(self) -> int:
         with self.searcher() as (searcher, _):
             return searcher.doc_count()
@@ -307,10 +358,13 @@ class SearchIndex:
         applying changes to the same entry can then never write an older
         snapshot over a newer one.
         """
+        failure = None
         try:
             ix = index.open_dir(os.path.realpath(self.link, strict=True))
-        except Exception as exc:  # missing, damaged, or written by an older schema
-            raise IndexUnavailable(str(exc)) from exc
+        except Exception as exc:  # missing, damaged, or written by an older schema  # noqa: BLE001
+            failure = f"index illisible : {exc!r}"
+        if failure is not None:  # raised outside: no reference kept to Whoosh's open files
+            raise IndexUnavailable(failure)
         writer = SegmentWriter(ix, timeout=self.lock_timeout, delay=0.05)
         try:
             documents = list(load())
@@ -323,8 +377,8 @@ class SearchIndex:
             raise
         writer.commit()
 
-    def rebuild(self, documents: Iterable[dict], procs: int = 1) -> str:
-        """Build a complete new generation beside the live one, then swap it in atomically."""
+    def build(self, documents: Iterable[dict], position: Position, procs: int = 1) -> str:
+        """Build a complete new generation beside the live one; returns its name."""
         os.makedirs(self.root, exist_ok=True)
         name = f"gen-{time.time_ns()}"
         target = os.path.join(self.root, name)
@@ -339,11 +393,16 @@ class SearchIndex:
             shutil.rmtree(target, ignore_errors=True)
             raise
         writer.commit()
+        self.write_position(position, target)
+        return name
+
+    def swap(self, name: str) -> None:
+        """Make generation ``name`` the live one, atomically."""
         temporary = os.path.join(self.root, f".current-{name}")
         os.symlink(name, temporary)
         os.replace(temporary, self.link)
+        self.close()
         self._remove_old_generations(keep={name})
-        return target
 
     def _remove_old_generations(self, keep: set[str]) -> None:
         """Keep the new generation and the previous one (still open in other workers)."""

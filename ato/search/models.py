@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ato.directory.models import UTCDateTime, utcnow
@@ -15,21 +15,20 @@ from ato.extensions import db
 class SearchChange(db.Model):  # type: ignore[name-defined]
     """A requis whose index documents must follow a committed change.
 
-    Written in the same transaction as the change, so that no committed change
-    can be missed by the index: the row stays unapplied until the index holds
-    it, and a catch-up applies whatever a crashed or locked-out worker left.
-    Applied rows are kept a while so that a rebuild can replay the changes
-    committed while it was reading the database.
+    Written by database triggers (migration 0008) in the same transaction as
+    the change, whatever made it: the ORM, a bulk statement, an import, raw SQL.
+    Each host's index keeps its own position in this log (see ``sync``); rows
+    are kept a week so that a host that was down can catch up.
     """
 
     __tablename__ = "search_change"
-    __table_args__ = (Index("ix_search_change_pending", "applied_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key: the row must outlive a deleted requis (its documents go too).
     requis_id: Mapped[int] = mapped_column(Integer, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), index=True
+    )
 
 
 class SearchMiss(db.Model):  # type: ignore[name-defined]

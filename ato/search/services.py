@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
@@ -107,7 +106,6 @@ class SearchResults:
     q_without_places: str = ""  # the text with those place words removed
     suggestion: str | None = None
     highlight: tuple[frozenset[str], tuple[str, ...]] = (frozenset(), ())
-    truncated: bool = False
     counts: dict[str, Counter] = field(default_factory=dict)
     no_words: bool = False  # the text had nothing searchable (only stop words or symbols)
     expansions: list[Expansion] = field(default_factory=list)
@@ -163,9 +161,7 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
             facets=_facet_values(empty, filters),
             engine="sql",
         )
-    if current_app.config["ATO_SEARCH_ENGINE"] == "stub":
-        result = _search_stub(params)
-    elif sql_only:
+    if sql_only:
         result = _search_sql(params, filters, parsed, fallback=parsed.has_text)
     else:
         try:
@@ -193,36 +189,6 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
     if result.total == 0 and parsed.has_text:
         result.suggestion = _suggest(parsed, vocab) if result.engine == "index" else None
     return result
-
-
-# --- benchmark ceiling -------------------------------------------------------------------------
-
-_stub_ids: list[int] = []
-
-
-def _search_stub(params: SearchParams) -> SearchResults:
-    """A zero-cost search returning fixed ids: the rest of the stack's ceiling (benchmarks).
-
-    Selected with ``ATO_SEARCH_ENGINE=stub``; never in production.
-    """
-    if not _stub_ids:
-        _stub_ids.extend(
-            db.session.scalars(
-                directory.published()
-                .with_only_columns(Service.id)
-                .order_by(Service.id)
-                .limit(PAGE_SIZE)
-            )
-        )
-    counts = {d: Counter() for d in DIMENSIONS}
-    return SearchResults(
-        params=params,
-        services=_load_in_order(list(_stub_ids)),
-        total=len(_stub_ids),
-        facets=_facet_values(counts, Filters((), False, None, None, None)),
-        engine="index",
-        counts=counts,
-    )
 
 
 # --- index path -------------------------------------------------------------------------------

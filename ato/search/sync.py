@@ -1,47 +1,54 @@
-"""Keeping the index in step with the database.
+"""Keeping each host's index in step with the database.
 
-1. Every flush that touches a requis, a service or a channel records a
-   ``SearchChange`` row *in the same transaction*: a committed change is never
-   unknown to the search, whatever happens next.
-2. After the commit, the changed requis are re-read and their documents
-   replaced in the index; the rows are then marked applied.
-3. If that write fails (lock contention past the timeout, disk, crash), the
-   rows stay pending and :func:`catch_up` applies them later: at start, before
-   the next search in any worker, or with ``flask ato search catchup``.
+1. The database logs every change to what the index is made of: triggers on
+   requis, service, canal, service_departement, service_thematique and
+   specialite write the requis concerned into ``search_change``, in the same
+   transaction, whatever writes — the ORM, a bulk statement, an import, a seed.
+2. Each index folder (one per host) keeps its own position in that log. After
+   a commit in this process, and before each search, the changes past the
+   position are applied: their requis are re-read and their documents
+   replaced. Several hosts over one database each follow the log on their own.
+3. Re-applying a change is harmless, so the position trails the newest rows by
+   ``SETTLE`` (a transaction may commit after a later one): the rows of that
+   window already applied are remembered, not applied twice.
+4. A missing, damaged or stale index is rebuilt in a background thread; a
+   search waits for it at most ``ATO_SEARCH_REBUILD_WAIT`` seconds (a small
+   directory never notices), then SQL answers until it is done.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Connection, delete, event, func, insert, select, update
+from sqlalchemy import delete, func, select
+from whoosh.index import LockError
 
-from ato.directory.models import Canal, Requis, Service, utcnow
+from ato.directory.models import utcnow
 from ato.extensions import db
 from ato.search.documents import Facets, load_documents, published_service_count
-from ato.search.index import IndexUnavailable, SearchIndex
+from ato.search.index import IndexUnavailable, Position, SearchIndex
 from ato.search.models import SearchChange
 
 log = logging.getLogger(__name__)
 
-PENDING_KEY = "ato_search_changes"
-REPLAY_MARGIN = timedelta(minutes=2)
-KEEP_APPLIED = timedelta(days=7)
+SETTLE = timedelta(minutes=10)  # longer than any transaction that writes entries
+KEEP = timedelta(days=7)  # a host down for longer rebuilds instead of catching up
 
 
 def init_app(app: Flask) -> None:
     app.extensions["ato_search_index"] = SearchIndex(
         app.config["ATO_SEARCH_INDEX_PATH"], app.config["ATO_SEARCH_LOCK_TIMEOUT"]
     )
-    app.extensions["ato_search_state"] = {"ready": False}
+    app.extensions["ato_search_state"] = {"ready": False, "thread": None}
     if not getattr(Session, "_ato_search_hooks", False):
-        event.listen(Session, "after_flush", _record_changes)
-        event.listen(Session, "after_commit", _apply_after_commit)
-        event.listen(Session, "after_soft_rollback", _forget_changes)
+        from sqlalchemy import event
+
+        event.listen(Session, "after_commit", _after_commit)
         Session._ato_search_hooks = True  # type: ignore[attr-defined]
 
 
@@ -49,61 +56,69 @@ def get_index() -> SearchIndex:
     return current_app.extensions["ato_search_index"]
 
 
-# --- session hooks ----------------------------------------------------------------------------
-
-
-def _record_changes(session: Session, _flush_context: object) -> None:
-    requis_ids: set[int] = set()
-    canal_service_ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Requis):
-            requis_ids.add(obj.id)
-        elif isinstance(obj, Service):
-            requis_ids.add(obj.requis_id)
-        elif isinstance(obj, Canal):
-            canal_service_ids.add(obj.service_id)
-    requis_ids.discard(None)  # type: ignore[arg-type]
-    connection = session.connection()
-    if canal_service_ids:
-        requis_ids.update(
-            connection.scalars(select(Service.requis_id).where(Service.id.in_(canal_service_ids)))
-        )
-    if not requis_ids:
-        return
-    now = utcnow()
-    change_ids = connection.scalars(
-        insert(SearchChange).returning(SearchChange.id),
-        [{"requis_id": rid, "created_at": now} for rid in sorted(requis_ids)],
-    ).all()
-    pending = session.info.setdefault(PENDING_KEY, {})
-    for rid, cid in zip(sorted(requis_ids), change_ids, strict=True):
-        pending.setdefault(rid, []).append(cid)
-
-
-def _forget_changes(session: Session, _previous_transaction: object) -> None:
-    session.info.pop(PENDING_KEY, None)
-
-
-def _apply_after_commit(session: Session) -> None:
-    pending: dict[int, list[int]] = session.info.pop(PENDING_KEY, None) or {}
-    if not pending:
-        return
-    change_ids = [cid for ids in pending.values() for cid in ids]
+def _after_commit(_session: Session) -> None:
+    """What this process just committed is searchable at once (in this host's index)."""
+    if not current_app.extensions["ato_search_state"]["ready"]:
+        return  # no index opened yet in this process: the first search catches up
     try:
-        apply_changes(pending.keys(), change_ids)
-    except IndexUnavailable as exc:  # no index yet: the next start builds it
-        log.info("Index absent, changement laissé en attente : %s", exc)
-    except Exception:  # the change stays pending; catch-up will apply it
-        log.exception(
-            "Index non mis à jour après commit (requis %s) : rattrapage prévu", sorted(pending)
-        )
+        catch_up()
+    except IndexUnavailable as exc:  # damaged: rebuilt at once, SQL answers meanwhile
+        log.warning("Index illisible après commit (%s) : reconstruction", str(exc))
+        mark_unready()
+        _rebuild_in_background()
+    except Exception:  # the next search (in any process) tries again
+        log.exception("Index non mis à jour après commit : rattrapage prévu")
 
 
-# --- applying changes -------------------------------------------------------------------------
+# --- following the change log -----------------------------------------------------------------
 
 
-def apply_changes(requis_ids: Iterable[int], change_ids: list[int]) -> None:
-    """Re-index ``requis_ids`` from the database, then mark ``change_ids`` applied."""
+def catch_up() -> int:
+    """Apply the changes past this host's position; returns how many requis were re-indexed.
+
+    Raises :class:`IndexUnavailable` when the index cannot be read or written
+    (the caller rebuilds it); a writer lock held too long leaves the work for later.
+    """
+    with get_index().catchup_lock() as mine:
+        return _catch_up_locked() if mine else 0  # else another process of this host is at it
+
+
+def _catch_up_locked() -> int:
+    """``catch_up`` for the holder of the host's catch-up lock."""
+    search_index = get_index()
+    position = search_index.read_position()
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(SearchChange.id, SearchChange.requis_id, SearchChange.created_at)
+            .where(SearchChange.id > position.last)
+            .order_by(SearchChange.id)
+        ).all()
+        conn.rollback()
+    fresh = [r for r in rows if r.id not in position.applied]
+    requis_ids = {r.requis_id for r in fresh}
+    if requis_ids:
+        try:
+            _apply(requis_ids)
+        except LockError:
+            log.warning("Index verrouillé : %d fiche(s) en attente", len(requis_ids))
+            return 0
+    search_index.write_position(_advance(position, rows))
+    return len(requis_ids)
+
+
+def _advance(position: Position, rows: list) -> Position:  # noqa: ANN001
+    """Move past the rows old enough for no earlier id to be still uncommitted."""
+    horizon = utcnow() - SETTLE
+    last = position.last
+    for row in rows:
+        if row.created_at >= horizon:
+            break
+        last = row.id
+    applied = frozenset(r.id for r in rows if r.id > last)
+    return Position(last, applied)
+
+
+def _apply(requis_ids: Iterable[int]) -> None:
     requis_ids = sorted(set(requis_ids))
 
     def load() -> list[dict]:
@@ -112,99 +127,147 @@ def apply_changes(requis_ids: Iterable[int], change_ids: list[int]) -> None:
             conn.rollback()
         return documents
 
-    get_index().apply(requis_ids, load)
-    with db.engine.begin() as conn:
-        _mark_applied(conn, change_ids)
-
-
-def _mark_applied(conn: Connection, change_ids: list[int]) -> None:
-    for start in range(0, len(change_ids), 500):
-        conn.execute(
-            update(SearchChange)
-            .where(SearchChange.id.in_(change_ids[start : start + 500]))
-            .values(applied_at=utcnow())
-        )
+    failure = None
+    try:
+        get_index().apply(requis_ids, load)
+    except (LockError, IndexUnavailable):
+        raise
+    except Exception as exc:  # a damaged file: the index is rebuilt  # noqa: BLE001
+        failure = f"écriture impossible : {exc!r}"
+    if failure is not None:  # raised outside: no reference kept to Whoosh's open files
+        raise IndexUnavailable(failure)
 
 
 def pending_count() -> int:
-    with db.engine.connect() as conn:
-        return (
-            conn.scalar(
-                select(func.count())
-                .select_from(SearchChange)
-                .where(SearchChange.applied_at.is_(None))
-            )
-            or 0
-        )
-
-
-def catch_up() -> int:
-    """Apply every pending change; returns how many requis were re-indexed."""
+    """Entries (requis) changed past this host's position and not yet applied."""
+    try:
+        position = get_index().read_position()
+    except IndexUnavailable:
+        position = Position()
     with db.engine.connect() as conn:
         rows = conn.execute(
-            select(SearchChange.id, SearchChange.requis_id)
-            .where(SearchChange.applied_at.is_(None))
-            .order_by(SearchChange.id)
+            select(SearchChange.id, SearchChange.requis_id).where(
+                SearchChange.id > position.last
+            )
         ).all()
         conn.rollback()
-    if rows:
-        apply_changes({r.requis_id for r in rows}, [r.id for r in rows])
-        log.info("Rattrapage de l'index : %d fiche(s)", len({r.requis_id for r in rows}))
+    return len({r.requis_id for r in rows if r.id not in position.applied})
+
+
+def prune() -> int:
+    """Forget changes older than ``KEEP`` (every host has applied them or rebuilds)."""
     with db.engine.begin() as conn:
-        conn.execute(delete(SearchChange).where(SearchChange.applied_at < utcnow() - KEEP_APPLIED))
-    return len({r.requis_id for r in rows})
+        return conn.execute(
+            delete(SearchChange).where(SearchChange.created_at < utcnow() - KEEP)
+        ).rowcount
+
+
+# --- rebuilding -----------------------------------------------------------------------------
+
+
+def _settled_position() -> Position:
+    with db.engine.connect() as conn:
+        last = conn.scalar(
+            select(func.max(SearchChange.id)).where(SearchChange.created_at < utcnow() - SETTLE)
+        )
+        conn.rollback()
+    return Position(last or 0)
 
 
 def rebuild(procs: int = 1) -> int:
-    """Build a fresh index from the database, swap it in, replay what changed meanwhile."""
+    """Build a fresh index from the database, swap it in, then replay the recent changes."""
     search_index = get_index()
     with search_index.rebuild_lock():
-        started = utcnow()
+        position = _settled_position()  # before reading: later changes are replayed
         with db.engine.connect() as conn:
             count = 0
 
-            def counted():
+            def counted():  # noqa: ANN202
                 nonlocal count
                 for document in load_documents(conn):
                     count += 1
                     yield document
 
-            search_index.rebuild(counted(), procs=procs)
+            name = search_index.build(counted(), position, procs=procs)
             conn.rollback()
-        # Changes committed while we read may be missing from the snapshot: replay them.
-        with db.engine.connect() as conn:
-            rows = conn.execute(
-                select(SearchChange.id, SearchChange.requis_id).where(
-                    SearchChange.created_at >= started - REPLAY_MARGIN
-                )
-            ).all()
-            conn.rollback()
-        if rows:
-            apply_changes({r.requis_id for r in rows}, [r.id for r in rows])
+        with search_index.catchup_lock(wait=True):  # no catch-up writes into the old one now
+            search_index.swap(name)
+            _catch_up_locked()
     return count
 
 
-def ensure_ready() -> None:
-    """Make the index usable: rebuild it if missing, corrupt or stale; catch up pending changes.
+def _rebuild_in_background() -> threading.Thread:
+    """Start (once per process) a rebuild in a thread of its own."""
+    state = current_app.extensions["ato_search_state"]
+    thread = state.get("thread")
+    if thread is not None and thread.is_alive():
+        return thread
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    Runs fully once per process on first use; afterwards it only catches up
-    pending changes. Raises :class:`IndexUnavailable` when the index cannot be made usable.
+    def run() -> None:
+        with app.app_context():
+            try:
+                rebuild()
+            except Exception:  # search keeps answering through SQL
+                log.exception("Reconstruction de l'index impossible")
+
+    thread = threading.Thread(target=run, name="ato-search-rebuild", daemon=True)
+    state["thread"] = thread
+    thread.start()
+    return thread
+
+
+def ensure_ready() -> None:
+    """Make the index usable, or raise :class:`IndexUnavailable` (SQL answers meanwhile).
+
+    The first call in a process checks the index (missing, unreadable, not
+    matching the database's count) and has it rebuilt in the background if
+    need be; every call then applies the changes past this host's position.
     """
     state = current_app.extensions["ato_search_state"]
-    if state["ready"]:
-        if pending_count():  # one indexed COUNT: cheap, and no change waits for a timer
-            try:
-                catch_up()
-            except Exception:  # a locked index: the next search tries again
-                log.exception("Rattrapage de l'index impossible pour l'instant")
-        return
+    if not state["ready"]:
+        running = state.get("thread")
+        if running is not None and running.is_alive():  # a rebuild is under way: wait a little
+            running.join(current_app.config["ATO_SEARCH_REBUILD_WAIT"])
+        problem = _problem()
+        if problem is not None:
+            log.warning("Index de recherche à reconstruire (%s)", problem)
+            thread = _rebuild_in_background()
+            thread.join(current_app.config["ATO_SEARCH_REBUILD_WAIT"])
+            if thread.is_alive() or _problem() is not None:
+                raise IndexUnavailable(f"reconstruction en cours ({problem})")
+        state["ready"] = True
     try:
-        _make_ready()
+        catch_up()
     except IndexUnavailable:
+        mark_unready()
         raise
-    except Exception as exc:  # disk full, permissions…: search falls back to SQL
-        raise IndexUnavailable(f"index impossible à construire : {exc!r}") from exc
-    state["ready"] = True
+
+
+def _problem() -> str | None:
+    """Why the index cannot serve as it is, or None. Catches up first, then compares."""
+    search_index = get_index()
+    if not search_index.exists():
+        return "absent"
+    try:
+        position = search_index.read_position()
+        with db.engine.connect() as conn:
+            oldest = conn.scalar(select(func.min(SearchChange.id)))
+            conn.rollback()
+        if position.last and oldest is not None and position.last < oldest - 1:
+            return "trop en retard sur le journal des changements"
+        catch_up()
+        actual = search_index.doc_count()
+    except IndexUnavailable as exc:
+        return str(exc)
+    if pending_count():
+        return None  # another process is applying changes: the counts cannot be compared now
+    with db.engine.connect() as conn:
+        expected = published_service_count(conn)
+        conn.rollback()
+    if actual != expected:
+        return f"{actual} documents, {expected} attendus"
+    return None
 
 
 def mark_unready() -> None:
@@ -213,33 +276,11 @@ def mark_unready() -> None:
     get_index().close()
 
 
-def _make_ready() -> None:
-    search_index = get_index()
-    if not search_index.exists():
-        log.warning("Pas d'index de recherche dans %s : construction", search_index.root)
-        rebuild()
-    else:
-        try:
-            catch_up()
-            actual = search_index.doc_count()
-        except IndexUnavailable as exc:
-            log.warning("Index de recherche illisible (%s) : reconstruction", str(exc))
-            actual = None
-        with db.engine.connect() as conn:
-            expected = published_service_count(conn)
-            conn.rollback()
-        if actual != expected:
-            if actual is not None:
-                log.warning(
-                    "Index de recherche périmé (%s documents, %s attendus) : reconstruction",
-                    actual,
-                    expected,
-                )
-            rebuild()
-
-
 def check() -> dict[str, list[int]]:
-    """Differences between the index and the database, by service id."""
+    """Differences between the index and the database, by service id.
+
+    Raises :class:`IndexUnavailable` when the index cannot be read.
+    """
     with db.engine.connect() as conn:
         expected = {int(d["id"]): Facets(*d["facets"]).digest for d in load_documents(conn)}
         conn.rollback()

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -226,14 +226,19 @@ def run_queries(queries: list[Query]) -> tuple[list[dict], dict]:
                     specialite=query.specialite or None,
                 )
                 results = search(params)
+                followed = None
+                if results.total == 0 and results.suggestion:  # one click on "Vouliez-vous dire"
+                    clicked = search(replace(params, q=results.suggestion))
+                    followed = [(s.requis.nom, s.nom) for s in clicked.services]
                 answers.append(
                     {
+                        "followed": followed,
                         "ranked": [(s.requis.nom, s.nom) for s in results.services],
                         "total": results.total,
                         "engine": results.engine,
                         "departement": results.departement,
                         "suggestion": results.suggestion,
-                        "truncated": results.truncated,
+                        "truncated": getattr(results, "truncated", False),
                     }
                 )
         with app.app_context():
@@ -311,6 +316,18 @@ def main(argv: list[str] | None = None) -> int:
         by_category_rows[query.categorie].append(row)
     summary = summarise(rows)
     by_category = {c: summarise(by_category_rows[c]) for c in CATEGORIES if c in by_category_rows}
+    # The same, when the user follows "Vouliez-vous dire" once (never applied silently).
+    clicked = [
+        score(q, a["followed"]) if a["followed"] is not None else r
+        for q, a, r in zip(queries, answers, rows, strict=True)
+    ]
+    clicked_by_category: dict[str, list[dict]] = defaultdict(list)
+    for query, row in zip(queries, clicked, strict=True):
+        clicked_by_category[query.categorie].append(row)
+    summary_clicked = summarise(clicked)
+    by_category_clicked = {
+        c: summarise(clicked_by_category[c]) for c in CATEGORIES if c in clicked_by_category
+    }
 
     print(f"ATO — pertinence de la recherche ({info['ato_path']})")
     print(
@@ -320,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(table(summary, by_category))
+    print()
+    print("En suivant une fois « Vouliez-vous dire » quand la recherche ne trouve rien :")
+    print(table(summary_clicked, by_category_clicked))
     unjudged = sum(r["unjudged_top5"] for r in rows)
     suggested = sum(1 for r in rows if r["suggestion"] is not None)
     print(
@@ -341,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         "overall": summary,
         "unjudged_top5": sum(r["unjudged_top5"] for r in rows),
         "by_category": by_category,
+        "overall_following_suggestion": summary_clicked,
+        "by_category_following_suggestion": by_category_clicked,
         "queries": [
             {
                 "id": q.id,
