@@ -137,7 +137,7 @@ def bench_build_and_calls(size: int, repeat: int, procs: int) -> dict:
         started = time.perf_counter()
         count = sync.rebuild(procs=procs)
         build = time.perf_counter() - started
-    index_dir = Path(app.config["ATO_SEARCH_INDEX_PATH"])
+    index_dir = Path(app.config["ATO_SEARCH_INDEX_PATH"]) / "current"  # one generation
     size_mb = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file()) / 2**20
     timings: dict[str, list[float]] = {}
     with app.test_request_context():

@@ -13,7 +13,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from whoosh.analysis import Analyzer, Filter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis import (
+    Analyzer,
+    Filter,
+    RegexTokenizer,
+    ShingleFilter,
+    StemFilter,
+    StopFilter,
+)
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -61,6 +68,20 @@ def french_analyzer(stemmed: bool = True) -> Analyzer:
         | StopFilter(stoplist=STOP_WORDS, minsize=MIN_LENGTH if stemmed else 3)
     )
     return chain | StemFilter(lang="fr", cachesize=50_000) if stemmed else chain
+
+
+def pairs_analyzer() -> Analyzer:
+    """Consecutive stems as one term ("ulcer jamb"): the words of a query found together.
+
+    A term per pair is read like any word, where a phrase query would read
+    positions for every match: the phrase bonus then costs one posting list.
+    """
+    return french_analyzer() | ShingleFilter(size=2, sep=" ")
+
+
+def town_key(name: str) -> str:
+    """A town as one term: its stems joined ("Bagnères-de-Bigorre" → "bagner bigorr")."""
+    return " ".join(analyse(name))
 
 
 def analyse(text: str) -> list[str]:

@@ -70,7 +70,7 @@ class _Vocabulary:
         self.abbreviations = abbreviations  # folded abbreviation -> folded words
         folded = {w for c in concepts for w in words(c.title)} | set(abbreviations)
         self.spelling = sorted(w for w in folded if len(w) >= 4 and w not in STOP_WORDS)
-        self.known_stems = frozenset(self.by_stem)
+        self.spelled = frozenset(folded)
 
     def best(self, stems: list[str]) -> _Concept | None:
         """The concept the stems name, or None when they only occur in longer titles.
@@ -80,6 +80,8 @@ class _Vocabulary:
         several words ("ulcère de jambe" → "Ulcère de jambe veineux"). So
         "douleur" alone does not become "Douleur vulvaire".
         """
+        if set(stems) <= _GENERIC:  # "troubles" alone names no concept
+            return None
         candidates: set[int] | None = None
         for s in stems:
             found = set(self.by_stem.get(s, ()))
@@ -204,9 +206,14 @@ def spelling_words() -> list[str]:
         return []
 
 
-def is_known_word(word: str) -> bool:
+def is_spelled_word(word: str) -> bool:
+    """Whether a folded word is written so in a CIM-11 title or is a known abbreviation.
+
+    Spelling, not stems: "insufisance" shares a stem with a typo of the WHO data
+    ("Production insufisante de larmes") and must still get a suggestion.
+    """
     try:
         vocab = vocabulary()
     except Exception:  # noqa: BLE001
         return False
-    return word in vocab.abbreviations or stem(word) in vocab.known_stems
+    return word in vocab.abbreviations or word in vocab.spelled

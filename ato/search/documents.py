@@ -26,7 +26,10 @@ from ato.directory.models import (
     service_departement,
     service_thematique,
 )
-from ato.search.analysis import fold
+from ato.search.analysis import fold, town_key
+
+#: What requérants call a coordination dispositif, whatever its own name says.
+DISPOSITIF_WORDS = "dispositif d'appui à la coordination ; DAC"
 
 REGIONAL = "*"
 
@@ -166,11 +169,11 @@ def make_document(
     spec_text = " ; ".join(" ; ".join([label, *synonyms]) for _, label, synonyms in specs)
     departement = ref.departements.get(row.departement_code, "")
     names = f"{display} ; {row.nom}"
-    body = " ; ".join(
-        p
-        for p in (row.description, row.demandeurs, row.pieces_a_joindre, row.disponibilite)
-        if p
-    )
+    if nature == NatureRequis.DISPOSITIF:
+        spec_text += f" ; {DISPOSITIF_WORDS}"
+    body = row.description or ""
+    # Who may ask, what to attach, when: a word met there does not say what the service does.
+    annexe = " ; ".join(p for p in (row.demandeurs, row.pieces_a_joindre, row.disponibilite) if p)
     place = f"{row.ville} ; {departement}"
     facets = Facets(
         service_id=row.id,
@@ -183,17 +186,20 @@ def make_document(
         digest="",
         available=not row.indisponible,
     )
-    content = "\x1f".join([names, spec_text, body, place, repr(astuple(facets))])
+    content = "\x1f".join([names, spec_text, body, annexe, place, repr(astuple(facets))])
     digest = hashlib.sha1(content.encode(), usedforsecurity=False).hexdigest()[:16]
     return {
         "id": str(row.id),
         "requis": str(row.requis_id),
         "spec": main[0],
         "specs": " ".join(sorted(facets.specialites)),
-        "nom": names,
-        "specialite": spec_text,
-        "description": body,
-        "lieu": place,
-        "mots": f"{names} {spec_text} {body} {row.ville}",
+        "situe": row.departement_code,
+        "accepte": " ".join(sorted(facets.accepts - {REGIONAL})),
+        "titre": f"{names} ; {spec_text}",
+        "texte": f"{body} ; {place}",
+        "annexe": annexe,
+        "ville": town_key(row.ville),
+        "paires": f"{names} ; {body}",
+        "mots": f"{names} {spec_text} {body} {annexe} {row.ville}",
         "facets": astuple(replace(facets, digest=digest)),
     }

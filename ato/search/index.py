@@ -37,12 +37,13 @@ from whoosh import columns, fields, formats, index
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from ato.search.analysis import french_analyzer
+from ato.search.analysis import french_analyzer, pairs_analyzer
 from ato.search.documents import Facets
 
 log = logging.getLogger(__name__)
 
 POSITION_FILE = "position.json"
+TERM_CACHE_SIZE = 512
 
 
 class IndexUnavailable(RuntimeError):
@@ -65,11 +66,16 @@ def make_schema() -> fields.Schema:
         requis=fields.ID,
         spec=fields.ID,  # main specialty slug
         specs=fields.KEYWORD,  # main specialty and thématiques
+        situe=fields.ID,  # département where the requis is
+        accepte=fields.KEYWORD,  # départements it accepts requests from by name
         # Scored with BM25F; weights per field are given by the query (query.FIELD_WEIGHTS).
-        nom=fields.TEXT(text, phrase=True),
-        specialite=fields.TEXT(text, phrase=True),
-        description=fields.TEXT(text, phrase=True),
-        lieu=fields.TEXT(text, phrase=False),
+        # ``titre``: names, specialty labels and synonyms; ``texte``: description and place;
+        titre=fields.TEXT(text, phrase=False),
+        texte=fields.TEXT(text, phrase=False),
+        annexe=fields.TEXT(text, phrase=False),  # who may ask, what to attach, when
+        ville=fields.ID,  # the town, as analysis.town_key gives it
+        # Pairs of consecutive stems of names and descriptions: the phrase bonus.
+        paires=fields.TEXT(pairs_analyzer(), phrase=False),
         # Unstemmed words: the vocabulary of "Vouliez-vous dire".
         mots=fields.FieldType(formats.Existence(), french_analyzer(stemmed=False), scorable=False),
         facets=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
@@ -113,6 +119,8 @@ class _SegmentFacets:
             lists["type"][f.nature].append(docnum)
             for slug in f.outils:
                 lists["tool"][slug].append(docnum)
+            if not f.available:
+                lists["off"]["*"].append(docnum)
         members = {
             dim: {value: to_bits(docs, size) for value, docs in values.items()}
             for dim, values in lists.items()
@@ -136,7 +144,7 @@ class FacetTable:
     the life of the process, so a reopen after an update costs little.
     """
 
-    DIMENSIONS = ("acc", "loc", "spec", "type", "tool")
+    DIMENSIONS = ("acc", "loc", "spec", "type", "tool", "off")
 
     def __init__(self, parts: list[tuple[_SegmentFacets, int, frozenset[int]]], size: int) -> None:
         self.size = size
@@ -157,7 +165,7 @@ class FacetTable:
         for dim in self.DIMENSIONS:
             self.bits[dim] = {v: b & live for v, b in self.bits[dim].items() if b & live}
         self._parts = parts
-        self._name_rank: dict[int, int] | None = None
+        self._terms: dict[tuple[str, str], int] = {}
 
     @classmethod
     def load(cls, searcher: Searcher, folder: str) -> FacetTable:
@@ -186,11 +194,22 @@ class FacetTable:
                 del _segment_cache[stale]
         return cls(parts, size)
 
-    def name_rank(self, docnum: int) -> int:
-        """Position of a live document in name order (the stable tie-break of rankings)."""
-        if self._name_rank is None:
-            self._name_rank = {d: n for n, d in enumerate(self.iter_by_name())}
-        return self._name_rank.get(docnum, self.size)
+    def term_bits(self, reader, field: str, text: str) -> int:  # noqa: ANN001
+        """Documents holding ``text`` in ``field``, as a bitset (cached per generation).
+
+        Totals and facet counts need every match but no score: one posting
+        list read per word, then bit operations (see services.match_bits).
+        """
+        key = (field, text)
+        bits = self._terms.get(key)
+        if bits is None:
+            bits = 0
+            if key in reader:
+                bits = to_bits(reader.postings(field, text).all_ids(), self.size) & self.live
+            if len(self._terms) >= TERM_CACHE_SIZE:
+                self._terms.pop(next(iter(self._terms)))
+            self._terms[key] = bits
+        return bits
 
     def value(self, dimension: str, value: str) -> int:
         return self.bits[dimension].get(value, 0)

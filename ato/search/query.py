@@ -25,7 +25,7 @@ from whoosh import query as wq
 from ato.directory.models import Departement, Requis, Specialite, Statut
 from ato.extensions import db
 from ato.search import clinical
-from ato.search.analysis import STOP_WORDS, WORD, fold, stem, words
+from ato.search.analysis import STOP_WORDS, WORD, fold, stem, town_key, words
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -36,11 +36,16 @@ VOCABULARY_TTL = 60.0
 
 #: BM25F field weights: what a service is (its names, its specialties and their
 #: synonyms) counts more than what its description mentions in passing.
-FIELD_WEIGHTS = {"nom": 3.0, "specialite": 2.5, "description": 1.0, "lieu": 1.0}
+FIELD_WEIGHTS = {"titre": 3.0, "texte": 1.0, "annexe": 0.3}
 MAIN_SPECIALTY_BOOST = 8.0  # "gériatrie": the geriatric unit before a DAC tagged gériatrie
 TAGGED_SPECIALTY_BOOST = 4.0
 PHRASE_BOOST = 2.0  # the query's words together ("ulcère de jambe")
 EXPANSION_BOOST = 1.0
+#: Locality, added to the score of a service matching the text: located in a
+#: département asked for, then accepting requests from it by name (region-wide: 0).
+LOCATED_BONUS = 4.0
+LISTED_BONUS = 2.0
+TOWN_BONUS = 4.0  # in the very town named ("cardiologue tarbes"), on top of its département
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Vocabulary:
     labels: dict[str, str]  # specialty slug -> label
     spelling: frozenset[str]  # folded words of labels, synonyms and places
     longest: int
+    towns: frozenset[tuple[str, ...]] = frozenset()  # place keys that name a town
 
 
 def _key(text: str) -> tuple[str, ...]:
@@ -74,6 +80,7 @@ def build_vocabulary() -> Vocabulary:
         places[(dep.code,)] = dep.code
         places[_key(dep.nom)] = dep.code
         spelling.update(words(dep.nom))
+    departement_keys = set(places)
     with COMMUNES_FILE.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             places.setdefault(_key(row["nom"]), row["departement"])
@@ -87,7 +94,10 @@ def build_vocabulary() -> Vocabulary:
     places = {k: v for k, v in places.items() if k and k not in concepts}
     longest = max((len(k) for k in (*concepts, *places)), default=1)
     spelling = {w for w in spelling if len(w) >= 3 and w not in STOP_WORDS}
-    return Vocabulary(concepts, places, labels, frozenset(spelling), min(longest, MAX_PHRASE))
+    towns = frozenset(k for k in places if k not in departement_keys)
+    return Vocabulary(
+        concepts, places, labels, frozenset(spelling), min(longest, MAX_PHRASE), towns
+    )
 
 
 _cache: dict[str, tuple[float, Vocabulary]] = {}
@@ -113,6 +123,7 @@ def forget_vocabulary() -> None:
 class Place:
     code: str
     words: str  # as typed
+    town: str | None = None  # the town's key (analysis.town_key) when it names one
 
 
 @dataclass
@@ -124,6 +135,7 @@ class ParsedQuery:
     places: list[Place] = field(default_factory=list)
     prefix: str | None = None
     concept_words: list[str] = field(default_factory=list)  # each concept's words, folded
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> label stems
     # CIM-11 matches over free words: (first word index, word count, match).
     expansions: list[tuple[int, int, clinical.Match]] = field(default_factory=list)
     # CIM-11 matches of concepts ("alzheimer" is also a thématique synonym): index -> match.
@@ -143,6 +155,9 @@ class ParsedQuery:
     def normalised(self) -> str:
         """The query as stored for unmet-demand statistics: folded words, no places."""
         return " ".join(self.free_words + [s for s, _ in self.concepts])[:MAX_QUERY_LENGTH]
+
+    def label_key(self, slug: str) -> tuple[str, ...]:
+        return self.labels.get(slug, ())
 
     def all_expansions(self) -> list[clinical.Match]:
         return [m for _, _, m in self.expansions] + list(self.concept_expansions.values())
@@ -184,12 +199,16 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
         for size in range(min(vocab.longest, len(tokens) - i), 0, -1):
             key = tuple(stems[i : i + size])
             if key in vocab.concepts:
-                parsed.concepts.append((vocab.concepts[key], key))
+                slug = vocab.concepts[key]
+                parsed.concepts.append((slug, key))
+                parsed.labels[slug] = _key(vocab.labels.get(slug, ""))
                 parsed.concept_words.append(" ".join(tokens[i : i + size]))
                 i += size
                 break
             if key in vocab.places:
-                parsed.places.append(Place(vocab.places[key], " ".join(typed[i : i + size])))
+                spelled = " ".join(typed[i : i + size])
+                town = town_key(spelled) if key in vocab.towns else None
+                parsed.places.append(Place(vocab.places[key], spelled, town))
                 place_tokens.update(range(i, i + size))
                 i += size
                 break
@@ -223,15 +242,24 @@ def _word(term: str) -> wq.Query:
     return wq.Or([wq.Term(f, term, boost=w) for f, w in FIELD_WEIGHTS.items()])
 
 
-def _concept(slug: str, key: tuple[str, ...]) -> wq.Query:
+def concept_words(key: tuple[str, ...], label: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The word groups that stand for a concept in a service's own text: the words typed
+    ("cardiologue") and those of the specialty's label ("cardiologie")."""
+    groups = []
+    for words_ in (key, label):
+        meaningful = tuple(k for k in words_ if k not in STOP_WORDS)
+        if meaningful and meaningful not in groups:
+            groups.append(meaningful)
+    return groups
+
+
+def _concept(slug: str, key: tuple[str, ...], label: tuple[str, ...] = ()) -> wq.Query:
     """A specialty named by one of its labels or synonyms: tagged services, or its words."""
-    meaningful = [k for k in key if k not in STOP_WORDS]
     options: list[wq.Query] = [
         wq.Term("spec", slug, boost=MAIN_SPECIALTY_BOOST),
         wq.Term("specs", slug, boost=TAGGED_SPECIALTY_BOOST),
     ]
-    if meaningful:
-        options.append(wq.And([_word(k) for k in meaningful]))
+    options += [wq.And([_word(k) for k in group]) for group in concept_words(key, label)]
     return wq.Or(options)
 
 
@@ -243,16 +271,7 @@ def _specialties(slugs: tuple[str, ...], boost: float) -> wq.Query:
     return wq.Or([wq.Term("specs", s, boost=boost) for s in slugs])
 
 
-def direct_query(parsed: ParsedQuery) -> wq.Query | None:
-    """Every word, concept and prefix of the query, matched in the services' own text."""
-    clauses = [_word(t) for t in parsed.terms]
-    clauses += [_concept(slug, key) for slug, key in parsed.concepts]
-    if parsed.prefix:
-        clauses.append(_prefix(parsed.prefix))
-    return wq.And(clauses) if clauses else None
-
-
-def text_query(parsed: ParsedQuery) -> wq.Query | None:
+def text_query(parsed: ParsedQuery, departements: tuple[str, ...] = ()) -> wq.Query | None:
     """What matches (direct words, or their CIM-11 expansion), with ranking bonuses.
 
     The words covered by a CIM-11 concept match either themselves or the
@@ -273,17 +292,23 @@ def text_query(parsed: ParsedQuery) -> wq.Query | None:
             i += 1
     for n, (slug, key) in enumerate(parsed.concepts):
         match = parsed.concept_expansions.get(n)
-        own = _concept(slug, key)
+        own = _concept(slug, key, parsed.label_key(slug))
         clauses.append(own if match is None else wq.Or([own, _specialties(match.slugs, 1.0)]))
     if parsed.prefix:
         clauses.append(_prefix(parsed.prefix))
     if not clauses:
         return None
     matching = wq.And(clauses)
-    bonuses: list[wq.Query] = []
-    if len(parsed.terms) >= 2:
-        for name in ("nom", "specialite", "description"):
-            bonuses.append(wq.Phrase(name, parsed.terms, slop=2, boost=PHRASE_BOOST))
+    bonuses: list[wq.Query] = [
+        wq.Term("paires", f"{a} {b}", boost=PHRASE_BOOST)
+        for a, b in zip(parsed.terms, parsed.terms[1:], strict=False)
+    ]
     for match in parsed.all_expansions():
         bonuses.append(_specialties(match.slugs, EXPANSION_BOOST))
+    for code in departements:
+        bonuses.append(wq.ConstantScoreQuery(wq.Term("situe", code), LOCATED_BONUS))
+        bonuses.append(wq.ConstantScoreQuery(wq.Term("accepte", code), LISTED_BONUS))
+    for place in parsed.places:
+        if place.town:
+            bonuses.append(wq.ConstantScoreQuery(wq.Term("ville", place.town), TOWN_BONUS))
     return wq.AndMaybe(matching, wq.Or(bonuses)) if bonuses else matching

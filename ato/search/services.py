@@ -42,16 +42,16 @@ from ato.directory.models import (
 from ato.extensions import db
 from ato.search import clinical, sync
 from ato.search import query as query_module
+from ato.search.analysis import WORD, fold
 from ato.search.documents import REGIONAL
-from ato.search.index import FacetTable, IndexUnavailable, to_bits
+from ato.search.index import FacetTable, IndexUnavailable
 from ato.search.models import SearchMiss
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-TIER = 1000.0  # above any BM25F score: tiers never mix
-LOCATED = 1.5  # located in the département asked for
-LISTED = 1.25  # accepts requests from it by name (region-wide: 1)
+TIE_WINDOW = 50  # hits collected past the page, so that equal scores are ordered by name
+MAX_PREFIX_TERMS = 200  # a prefix of 4+ stem characters rarely reaches this
 # What a result card shows: many-to-one rows joined, collections in one query each.
 RESULT_CARD_OPTIONS = (
     joinedload(Service.requis).joinedload(Requis.departement),
@@ -233,54 +233,99 @@ def _facet_counts(table: FacetTable, matched: int, filters: Filters) -> dict[str
     return counts
 
 
-class RecourseWeighting(scoring.BM25F):
-    """BM25F, then what a requérant expects of an order: near, open, direct, stable.
+def match_bits(reader, table: FacetTable, parsed, expanded: bool = True) -> int:  # noqa: ANN001
+    """The documents the query matches, as a bitset, from cached posting bitsets: what
+    ``query.text_query`` matches (``expanded``), or its words alone, without CIM-11 expansion.
 
-    ``final`` turns each document's BM25F score into its rank key: strict tiers
-    (direct match before CIM-11 expansion only, then available before
-    temporarily unavailable), within a tier the score times the locality
-    factor, and a tie-break by name then id far below any score difference.
+    Whoosh's own ``docs_for_query`` walks every match through Python matchers
+    (about 10× slower here); totals and facet counts need the set, not the scores.
     """
+    fields = tuple(query_module.FIELD_WEIGHTS)
+    bits = table.term_bits
 
-    use_final = True
+    def word(term: str) -> int:
+        found = 0
+        for name in fields:
+            found |= bits(reader, name, term)
+        return found
 
-    def __init__(
-        self, table: FacetTable, departements: tuple[str, ...], direct: set[int] | None
-    ) -> None:
-        super().__init__(B=0.75, K1=1.2, lieu_B=0.3, nom_B=0.5)
-        self.table = table
-        self.departements = frozenset(departements)
-        self.direct = direct
+    def specialties(slugs: tuple[str, ...]) -> int:
+        found = 0
+        for slug in slugs:
+            found |= bits(reader, "specs", slug)
+        return found
 
-    def final(self, searcher: Searcher, docnum: int, score: float) -> float:  # noqa: ARG002
-        row = self.table.rows[docnum]
-        factor = 1.0
-        if self.departements:
-            if row.located in self.departements:
-                factor = LOCATED
-            elif row.accepts & self.departements:
-                factor = LISTED
-        tier = 2.0 if self.direct is None or docnum in self.direct else 0.0
-        tier += 1.0 if row.available else 0.0
-        tie = (self.table.size - self.table.name_rank(docnum)) / (self.table.size + 1) * 1e-7
-        return tier * TIER + round(score * factor, 6) + tie
+    covered = {s: (n, m) for s, n, m in parsed.expansions} if expanded else {}
+    result = table.live
+    i = 0
+    while i < len(parsed.terms):
+        size, match = covered.get(i, (1, None))
+        own = table.live
+        for term in parsed.terms[i : i + size]:
+            own &= word(term)
+        result &= own | specialties(match.slugs) if match else own
+        i += size
+    for n, (slug, key) in enumerate(parsed.concepts):
+        own = bits(reader, "spec", slug) | bits(reader, "specs", slug)
+        for group in query_module.concept_words(key, parsed.label_key(slug)):
+            together = table.live
+            for term in group:
+                together &= word(term)
+            own |= together
+        match = parsed.concept_expansions.get(n) if expanded else None
+        result &= own | specialties(match.slugs) if match else own
+    if parsed.prefix:
+        found = 0
+        for name in fields:
+            for n, text in enumerate(reader.expand_prefix(name, parsed.prefix)):
+                if n == MAX_PREFIX_TERMS:
+                    break
+                found |= bits(reader, name, text.decode() if isinstance(text, bytes) else text)
+        result &= found
+    return result
 
 
-def _ranked(
-    searcher: Searcher, table: FacetTable, parsed, result: int, filters: Filters, keep: int
-) -> list[int]:  # noqa: ANN001
-    """Docnums of the best ``keep`` documents of ``result`` (see RecourseWeighting)."""
-    if not result:  # Whoosh reads an empty filter as no filter at all
-        return []
-    direct = None
+WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, titre_B=0.5)
+
+
+def _ranked(  # noqa: PLR0913
+    searcher: Searcher,
+    table: FacetTable,
+    parsed,  # noqa: ANN001
+    matched: int,
+    result: int,
+    filters: Filters,
+    keep: int,
+) -> list[int]:
+    """Docnums of the best ``keep`` documents of ``result``.
+
+    Strict tiers, each ranked by Whoosh (BM25F with the query's bonuses, top-k
+    with its block-max pruning): direct matches before CIM-11 expansions only,
+    and within each, available services before temporarily unavailable ones.
+    Equal scores are ordered by name, then id.
+    """
+    query = query_module.text_query(parsed, filters.departements)
+    direct = result
     if parsed.all_expansions():
-        direct = set(searcher.docs_for_query(query_module.direct_query(parsed)))
-    weighting = RecourseWeighting(table, filters.departements, direct)
-    scorer = Searcher(searcher.reader(), weighting=weighting, closereader=False)
-    hits = scorer.search(
-        query_module.text_query(parsed), filter=set(table.docnums(result)), limit=keep
-    )
-    return [hit.docnum for hit in hits]
+        direct &= match_bits(searcher.reader(), table, parsed, expanded=False)
+    off = table.value("off", "*")
+    scorer = Searcher(searcher.reader(), weighting=WEIGHTING, closereader=False)
+    rows = table.rows
+    ordered: list[int] = []
+    for tier in (direct & ~off, direct & off, result & ~direct & ~off, result & ~direct & off):
+        need = keep - len(ordered)
+        if need <= 0:
+            break
+        if not tier:  # Whoosh reads an empty filter as no filter at all
+            continue
+        allowed = None if tier == matched else set(table.docnums(tier))
+        hits = scorer.search(query, filter=allowed, limit=need + TIE_WINDOW)
+        best = sorted(
+            ((round(hit.score, 6), hit.docnum) for hit in hits),
+            key=lambda h: (-h[0], rows[h[1]].sort_name, rows[h[1]].service_id),
+        )
+        ordered += [docnum for _, docnum in best[:need]]
+    return ordered
 
 
 def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResults:  # noqa: ANN001
@@ -290,13 +335,10 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
     with sync.get_index().searcher() as (searcher, table):
         wanted = _filter_bits(table, filters)
         text = query_module.text_query(parsed)
-        if text is None:
-            matched = table.live
-        else:
-            matched = to_bits(searcher.docs_for_query(text), table.size) & table.live
+        matched = table.live if text is None else match_bits(searcher.reader(), table, parsed)
         result = matched & wanted
         if text is not None and params.tri != "nom":
-            docnums = _ranked(searcher, table, parsed, result, filters, keep)
+            docnums = _ranked(searcher, table, parsed, matched, result, filters, keep)
         else:
             docnums = table.first_by_name(result, keep)
         page = docnums[keep - PAGE_SIZE : keep]
@@ -304,8 +346,8 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
         counts = _facet_counts(table, matched, filters)
         expanded_ids: set[int] = set()
         if parsed.all_expansions() and page:
-            direct = set(searcher.docs_for_query(query_module.direct_query(parsed)))
-            expanded_ids = {table.rows[d].service_id for d in page if d not in direct}
+            direct = match_bits(searcher.reader(), table, parsed, expanded=False)
+            expanded_ids = {table.rows[d].service_id for d in page if not direct >> d & 1}
     services = _load_in_order(ordered)
     return SearchResults(
         params=params,
@@ -360,44 +402,46 @@ def _load_in_order(ids: list[int]) -> list[Service]:
 
 
 def _suggest(parsed, vocab: query_module.Vocabulary) -> str | None:  # noqa: ANN001
-    """'Vouliez-vous dire …': the closest known word for each unknown one, never applied.
+    """'Vouliez-vous dire …': the query with each unknown word replaced by the closest
+    known one, everything else as typed; never applied by itself.
 
     Known words are those of the published directory, of specialty labels,
-    synonyms and abbreviations, of départements, and of the CIM-11 vocabulary.
+    synonyms and abbreviations, of départements, and of the CIM-11 titles.
     """
     try:
         with sync.get_index().searcher() as (searcher, _):
             reader = searcher.reader()
-            correctors = [
-                searcher.corrector("mots"),
+            lists = [
                 ListCorrector(sorted(vocab.spelling)),
                 ListCorrector(clinical.spelling_words()),
             ]
-            changed, out = False, []
+            corrections: dict[str, str] = {}
             for word in parsed.free_words:
                 known = (
                     ("mots", word) in reader
                     or word in vocab.spelling
-                    or clinical.is_known_word(word)
+                    or clinical.is_spelled_word(word)
                 )
-                best = _closest(word, correctors) if len(word) >= 4 and not known else None
-                if best:
-                    out.append(best)
-                    changed = True
-                    continue
-                out.append(word)
+                if len(word) >= 4 and not known:
+                    best = _closest(word, searcher.corrector("mots"), lists)
+                    if best:
+                        corrections[word] = best
     except IndexUnavailable:
         return None
-    return " ".join(out) if changed else None
+    if not corrections:
+        return None
+    return WORD.sub(lambda m: corrections.get(fold(m.group(0)), m.group(0)), parsed.raw)
 
 
-def _closest(word: str, correctors: list) -> str | None:
-    """The nearest known word (one edit before two), from the first list that has one."""
+def _closest(word: str, index_corrector, lists: list) -> str | None:  # noqa: ANN001
+    """The nearest known word, one edit before two. The directory's own words keep their
+    first letter (a large list); the short lists of synonyms and CIM-11 words need not."""
     for distance in (1, 2):
-        for corrector in correctors:
-            found = corrector.suggest(word, limit=1, maxdist=distance, prefix=1)
-            if found:
-                return found[0]
+        found = index_corrector.suggest(word, limit=1, maxdist=distance, prefix=1)
+        for corrector in lists:
+            found = found or corrector.suggest(word, limit=1, maxdist=distance, prefix=0)
+        if found:
+            return found[0]
     return None
 
 

@@ -94,6 +94,8 @@ def _catch_up_locked() -> int:
             .order_by(SearchChange.id)
         ).all()
         conn.rollback()
+    if not rows:
+        return 0  # nothing new: the position file stays as it is
     fresh = [r for r in rows if r.id not in position.applied]
     requis_ids = {r.requis_id for r in fresh}
     if requis_ids:
