@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export ATO_ENV ?= development
 
-.PHONY: run test install db seed browser lint bench relevance clean
+.PHONY: run test install db seed browser wrk lint bench relevance clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ browser:
 test: install browser
 	ATO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
+# The load generator of the speed benchmark (Debian's wrk).
+wrk:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+bench: install wrk
 	$(BIN)/python -m benchmarks.search --procs 2
 
 relevance: install

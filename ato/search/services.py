@@ -308,11 +308,15 @@ def _ranked(  # noqa: PLR0913
     direct = result
     if parsed.all_expansions():
         direct &= match_bits(searcher.reader(), table, parsed, expanded=False)
-    off = table.value("off", "*")
+    off = table.value("off", "*") & result
+    tiers = [direct & ~off, direct & off] if off else [direct]
+    if direct != result:
+        expansion_only = result & ~direct
+        tiers += [expansion_only & ~off, expansion_only & off] if off else [expansion_only]
     scorer = Searcher(searcher.reader(), weighting=WEIGHTING, closereader=False)
     rows = table.rows
     ordered: list[int] = []
-    for tier in (direct & ~off, direct & off, result & ~direct & ~off, result & ~direct & off):
+    for tier in tiers:
         need = keep - len(ordered)
         if need <= 0:
             break

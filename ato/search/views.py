@@ -35,8 +35,13 @@ def search() -> str:
         messages=messages,
         url_with=_url_with(params),
         departements={d.code: d for d in directory.departements()},
-        clinical_attribution=clinical.ATTRIBUTION,
     )
+
+
+@bp.app_context_processor
+def _clinical_attribution() -> dict[str, str]:
+    """The CIM-11 credit, shown wherever its titles are (search, legal page)."""
+    return {"clinical_attribution": clinical.ATTRIBUTION}
 
 
 def _url_with(params: services.SearchParams):  # noqa: ANN202

@@ -204,3 +204,8 @@ def test_a_clinical_expansion_is_explained_with_its_source(client, geriatrics):
     assert "Maladie d&#39;Alzheimer (CIM-11 8A20)" in html
     assert "Organisation mondiale de la Santé" in html
     assert "CH fictif de Mende" in html and "Proposé via la CIM-11" in html
+
+
+def test_the_legal_page_credits_the_clinical_vocabulary(client):
+    html = page(client, "/mentions-legales")
+    assert "CC BY-ND 3.0 IGO" in html and "Organisation mondiale de la Santé" in html
