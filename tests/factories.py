@@ -114,3 +114,20 @@ def make_requis(
         db.session.flush()
     _batch_open = not commit
     return requis
+
+
+def make_lozere_geriatric_unit() -> Requis:
+    """A geriatric unit in Mende (Lozère) that says "troubles cognitifs", never "Alzheimer"."""
+    return make_requis(
+        nom="CH fictif de Mende",
+        departement="48",
+        ville="Mende",
+        services=[
+            make_service(
+                "geriatrie",
+                nom="Équipe mobile de gériatrie",
+                couverture=["48"],
+                description="Évaluation des troubles cognitifs et du risque de chute.",
+            )
+        ],
+    )

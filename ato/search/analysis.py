@@ -70,6 +70,46 @@ def french_analyzer(stemmed: bool = True) -> Analyzer:
     return chain | StemFilter(lang="fr", cachesize=50_000) if stemmed else chain
 
 
+#: Markers separating the parts of a weighted text (see :func:`weighted_analyzer`).
+PART_MARKERS = {"zzztexte": 1.0, "zzzannexe": 0.3}
+TITLE_WEIGHT = 3.0
+
+
+def weighted_text(title: str, text: str, annexe: str) -> str:
+    """One field value whose parts weigh differently: names and specialties, description and
+    place, then who may ask and what to attach."""
+    return f"{title} zzztexte {text} zzzannexe {annexe}"
+
+
+class PartWeightFilter(Filter):
+    """Gives each token the weight of its part and drops the markers between parts.
+
+    Whoosh adds token weights into the term frequency BM25 reads: a word of a
+    service's name counts three times one of its description, in one posting
+    list per word (a field per part would cost a matcher per part and word).
+    """
+
+    def __call__(self, tokens):  # noqa: ANN001, ANN204
+        weight = TITLE_WEIGHT
+        for token in tokens:
+            if token.text in PART_MARKERS:
+                weight = PART_MARKERS[token.text]
+                continue
+            token.boost = weight
+            yield token
+
+
+def weighted_analyzer() -> Analyzer:
+    """The analyzer of the scored text field: :func:`french_analyzer` with part weights."""
+    return (
+        RegexTokenizer(WORD)
+        | FoldFilter()
+        | PartWeightFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=MIN_LENGTH)
+        | StemFilter(lang="fr", cachesize=50_000)
+    )
+
+
 def pairs_analyzer() -> Analyzer:
     """Consecutive stems as one term ("ulcer jamb"): the words of a query found together.
 

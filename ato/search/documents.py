@@ -26,7 +26,7 @@ from ato.directory.models import (
     service_departement,
     service_thematique,
 )
-from ato.search.analysis import fold, town_key
+from ato.search.analysis import fold, town_key, weighted_text
 
 #: What requérants call a coordination dispositif, whatever its own name says.
 DISPOSITIF_WORDS = "dispositif d'appui à la coordination ; DAC"
@@ -195,9 +195,7 @@ def make_document(
         "specs": " ".join(sorted(facets.specialites)),
         "situe": row.departement_code,
         "accepte": " ".join(sorted(facets.accepts - {REGIONAL})),
-        "titre": f"{names} ; {spec_text}",
-        "texte": f"{body} ; {place}",
-        "annexe": annexe,
+        "tout": weighted_text(f"{names} ; {spec_text}", f"{body} ; {place}", annexe),
         "ville": town_key(row.ville),
         "paires": f"{names} ; {body}",
         "mots": f"{names} {spec_text} {body} {annexe} {row.ville}",

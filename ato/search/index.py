@@ -37,7 +37,7 @@ from whoosh import columns, fields, formats, index
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from ato.search.analysis import french_analyzer, pairs_analyzer
+from ato.search.analysis import french_analyzer, pairs_analyzer, weighted_analyzer
 from ato.search.documents import Facets
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,6 @@ class Position:
 
 
 def make_schema() -> fields.Schema:
-    text = french_analyzer()
     return fields.Schema(
         id=fields.ID(unique=True, stored=True),
         requis=fields.ID,
@@ -69,10 +68,9 @@ def make_schema() -> fields.Schema:
         situe=fields.ID,  # département where the requis is
         accepte=fields.KEYWORD,  # départements it accepts requests from by name
         # Scored with BM25F; weights per field are given by the query (query.FIELD_WEIGHTS).
-        # ``titre``: names, specialty labels and synonyms; ``texte``: description and place;
-        titre=fields.TEXT(text, phrase=False),
-        texte=fields.TEXT(text, phrase=False),
-        annexe=fields.TEXT(text, phrase=False),  # who may ask, what to attach, when
+        # Names, specialty labels and synonyms weigh 3, description and place 1, who may ask
+        # and what to attach 0.3 (analysis.weighted_text).
+        tout=fields.TEXT(weighted_analyzer(), phrase=False),
         ville=fields.ID,  # the town, as analysis.town_key gives it
         # Pairs of consecutive stems of names and descriptions: the phrase bonus.
         paires=fields.TEXT(pairs_analyzer(), phrase=False),

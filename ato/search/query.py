@@ -36,7 +36,7 @@ VOCABULARY_TTL = 60.0
 
 #: BM25F field weights: what a service is (its names, its specialties and their
 #: synonyms) counts more than what its description mentions in passing.
-FIELD_WEIGHTS = {"titre": 3.0, "texte": 1.0, "annexe": 0.3}
+FIELD_WEIGHTS = {"tout": 1.0}  # the parts of the text weigh in the index (weighted_text)
 MAIN_SPECIALTY_BOOST = 8.0  # "gériatrie": the geriatric unit before a DAC tagged gériatrie
 TAGGED_SPECIALTY_BOOST = 4.0
 PHRASE_BOOST = 2.0  # the query's words together ("ulcère de jambe")
@@ -224,7 +224,10 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
     parsed.expansions = clinical.find(parsed.free_words)
     for n, concept_words in enumerate(parsed.concept_words):
         found = clinical.find(concept_words.split())
-        if len(found) == 1 and found[0][1] == len(concept_words.split()):
+        slug = parsed.concepts[n][0]
+        # Only when it leads further than the concept itself ("alzheimer" → gériatrie too).
+        whole = len(found) == 1 and found[0][1] == len(concept_words.split())
+        if whole and set(found[0][2].slugs) - {slug}:
             parsed.concept_expansions[n] = found[0][2]
     ends_with_space = text[-1:].isspace()
     if last_free is not None and last_free == len(tokens) - 1 and not ends_with_space:

@@ -285,7 +285,7 @@ def match_bits(reader, table: FacetTable, parsed, expanded: bool = True) -> int:
     return result
 
 
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, titre_B=0.5)
+WEIGHTING = scoring.BM25F(B=0.5, K1=1.2)
 
 
 def _ranked(  # noqa: PLR0913

@@ -104,7 +104,9 @@ def _catch_up_locked() -> int:
         except LockError:
             log.warning("Index verrouillé : %d fiche(s) en attente", len(requis_ids))
             return 0
-    search_index.write_position(_advance(position, rows))
+    advanced = _advance(position, rows)
+    if advanced != position:  # most searches find only rows applied already: no write
+        search_index.write_position(advanced)
     return len(requis_ids)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from ato.search.services import SearchParams, search
-from tests.factories import make_requis, make_service
+from tests.factories import make_lozere_geriatric_unit, make_requis, make_service
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -85,19 +85,7 @@ def test_the_main_specialty_ranks_before_a_thematique_or_a_mention():
 
 
 def test_a_disease_leads_to_the_specialties_that_handle_it_and_says_so():
-    make_requis(
-        nom="CH fictif de Mende",
-        departement="48",
-        ville="Mende",
-        services=[
-            make_service(
-                "geriatrie",
-                nom="Équipe mobile de gériatrie",
-                couverture=["48"],
-                description="Évaluation des troubles cognitifs et du risque de chute.",
-            )
-        ],
-    )
+    make_lozere_geriatric_unit()
     make_requis(
         nom="CH fictif de Rodez",
         departement="12",

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import make_requis, make_service
+from tests.factories import make_lozere_geriatric_unit, make_requis, make_service
 
 
 @pytest.fixture
@@ -128,19 +128,7 @@ def href(html, text):
 @pytest.fixture
 def geriatrics(app):
     with app.app_context():
-        make_requis(
-            nom="CH fictif de Mende",
-            departement="48",
-            ville="Mende",
-            services=[
-                make_service(
-                    "geriatrie",
-                    couverture=["48"],
-                    nom="Équipe mobile de gériatrie",
-                    description="Évaluation des troubles cognitifs et des chutes.",
-                )
-            ],
-        )
+        make_lozere_geriatric_unit()
         make_requis(
             nom="CH fictif de Montpellier",
             departement="34",
