@@ -186,7 +186,9 @@ def make_document(
         digest="",
         available=not row.indisponible,
     )
-    content = "\x1f".join([names, spec_text, body, annexe, place, repr(astuple(facets))])
+    stable = [sorted(v) if isinstance(v, frozenset) else v for v in astuple(facets)]
+    # Sets sorted: their order changes from one process to the next (hash randomisation).
+    content = "\x1f".join([names, spec_text, body, annexe, place, repr(stable)])
     digest = hashlib.sha1(content.encode(), usedforsecurity=False).hexdigest()[:16]
     return {
         "id": str(row.id),

@@ -51,3 +51,34 @@ def test_catchup_applies_pending_changes(app, runner, entries, monkeypatch):
     result = runner.invoke(args=["ato", "search", "catchup"])
     assert result.exit_code == 0 and "1 fiche(s)" in result.output
     assert runner.invoke(args=["ato", "search", "check"]).exit_code == 0
+
+
+def test_check_in_another_process_agrees_with_the_rebuild(app, database_url, instance_path):
+    """Digests must not depend on the process (set order changes with hash randomisation)."""
+    import os
+    import subprocess
+    import sys
+
+    with app.app_context():
+        for n, codes in enumerate((["31", "32", "34", "46"], ["09", "11", "12", "30", "48"])):
+            make_requis(nom=f"Multi {n}", services=[make_service("neurologie", couverture=codes)])
+    env = {
+        **os.environ,
+        "ATO_ENV": "test",
+        "DATABASE_URL": database_url,
+        "ATO_INSTANCE_PATH": instance_path,
+    }
+
+    def flask(*args, seed):
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "ato", "ato", "search", *args],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert flask("rebuild", seed="1").returncode == 0
+    for seed in ("2", "3", "4"):
+        result = flask("check", seed=seed)
+        assert result.returncode == 0, result.stdout + result.stderr
