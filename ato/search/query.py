@@ -41,6 +41,12 @@ MAIN_SPECIALTY_BOOST = 8.0  # "gériatrie": the geriatric unit before a DAC tagg
 TAGGED_SPECIALTY_BOOST = 4.0
 PHRASE_BOOST = 2.0  # the query's words together ("ulcère de jambe")
 EXPANSION_BOOST = 1.0
+#: Words that say who the patient is rather than which recourse is wanted: with other
+#: words ("eczéma enfant") they rank, they do not filter (a dermatologist sees children).
+QUALIFIER_BOOST = 2.0  # the population named, as a bonus
+QUALIFIERS = frozenset(
+    {"enfant", "enfants", "nourrisson", "bebe", "personne agee", "personnes agees", "sujet age"}
+)
 #: Locality, added to the score of a service matching the text: located in a
 #: département asked for, then accepting requests from it by name (region-wide: 0).
 LOCATED_BONUS = 4.0
@@ -135,6 +141,7 @@ class ParsedQuery:
     places: list[Place] = field(default_factory=list)
     prefix: str | None = None
     concept_words: list[str] = field(default_factory=list)  # each concept's words, folded
+    qualifiers: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # ranked only
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> label stems
     # CIM-11 matches over free words: (first word index, word count, match).
     expansions: list[tuple[int, int, clinical.Match]] = field(default_factory=list)
@@ -165,7 +172,7 @@ class ParsedQuery:
     def highlight_stems(self, vocab: Vocabulary) -> tuple[frozenset[str], tuple[str, ...]]:
         """Stems to mark in a result: the words, and the labels of concepts and expansions."""
         stems = set(self.terms)
-        for slug, key in self.concepts:
+        for slug, key in self.concepts + self.qualifiers:
             stems.update(key)
             stems.update(_key(vocab.labels.get(slug, "")))
         for match in self.all_expansions():
@@ -221,6 +228,7 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
             i += 1
             continue
     parsed.without_places = " ".join(t for n, t in enumerate(typed) if n not in place_tokens)
+    _set_qualifiers_aside(parsed)
     parsed.expansions = clinical.find(parsed.free_words)
     for n, concept_words in enumerate(parsed.concept_words):
         found = clinical.find(concept_words.split())
@@ -236,6 +244,16 @@ def parse(text: str, vocab: Vocabulary) -> ParsedQuery:
         if len(candidate) >= MIN_PREFIX and not expanded:
             parsed.prefix = parsed.terms.pop()
     return parsed
+
+
+def _set_qualifiers_aside(parsed: ParsedQuery) -> None:
+    """With other words, a population word ranks instead of filtering (see QUALIFIERS)."""
+    aside = [n for n, w in enumerate(parsed.concept_words) if w in QUALIFIERS]
+    if not aside or len(aside) == len(parsed.concepts) and not parsed.terms:
+        return
+    parsed.qualifiers = [parsed.concepts[n] for n in aside]
+    parsed.concepts = [c for n, c in enumerate(parsed.concepts) if n not in aside]
+    parsed.concept_words = [w for n, w in enumerate(parsed.concept_words) if n not in aside]
 
 
 # --- Whoosh queries ------------------------------------------------------------------------------
@@ -306,6 +324,10 @@ def text_query(parsed: ParsedQuery, departements: tuple[str, ...] = ()) -> wq.Qu
         wq.Term("paires", f"{a} {b}", boost=PHRASE_BOOST)
         for a, b in zip(parsed.terms, parsed.terms[1:], strict=False)
     ]
+    for slug, key in parsed.qualifiers:
+        bonus = _concept(slug, key, parsed.label_key(slug))
+        bonus.boost = QUALIFIER_BOOST
+        bonuses.append(bonus)
     for match in parsed.all_expansions():
         bonuses.append(_specialties(match.slugs, EXPANSION_BOOST))
     for code in departements:

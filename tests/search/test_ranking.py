@@ -161,3 +161,28 @@ def test_misspellings_get_a_suggestion_and_never_silent_results(typed, meant):
     results = search(SearchParams(q=typed))
     assert results.total == 0
     assert results.suggestion == meant
+
+
+def test_a_population_word_ranks_but_does_not_filter():
+    make_requis(
+        nom="Aaa CHU fictif",
+        services=[
+            make_service("dermatologie", nom="Dermatologie", description="Eczéma, psoriasis.")
+        ],
+    )
+    make_requis(
+        nom="Zzz hôpital fictif des enfants",
+        services=[
+            make_service(
+                "pediatrie", nom="Dermatologie pédiatrique", description="Eczéma du nourrisson."
+            )
+        ],
+    )
+    make_requis(nom="Mmm CH fictif", services=[make_service("pediatrie", nom="Pédiatrie")])
+    results = search(SearchParams(q="eczéma enfant"))
+    assert [s.requis.nom for s in results.services] == [
+        "Zzz hôpital fictif des enfants",
+        "Aaa CHU fictif",
+    ]
+    assert first("enfant") in {"Zzz hôpital fictif des enfants", "Mmm CH fictif"}  # alone: filters
+    assert "Aaa CHU fictif" not in {s.requis.nom for s in search(SearchParams(q="enfant")).services}
