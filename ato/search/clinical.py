@@ -43,6 +43,10 @@ ATTRIBUTION = (
     "ATO n'est pas affilié à l'OMS et n'est pas approuvé par elle ; la correspondance entre "
     "la CIM-11 et les spécialités est établie par ATO."
 )
+SHORT_ATTRIBUTION = (
+    "Termes médicaux : CIM-11 © Organisation mondiale de la Santé (mars 2024), "
+    "licence CC BY-ND 3.0 IGO ; correspondance avec les spécialités établie par ATO."
+)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,10 @@ def search() -> str:
 @bp.app_context_processor
 def _clinical_attribution() -> dict[str, str]:
     """The CIM-11 credit, shown wherever its titles are (search, legal page)."""
-    return {"clinical_attribution": clinical.ATTRIBUTION}
+    return {
+        "clinical_attribution": clinical.ATTRIBUTION,
+        "clinical_short_attribution": clinical.SHORT_ATTRIBUTION,
+    }
 
 
 def _url_with(params: services.SearchParams):  # noqa: ANN202

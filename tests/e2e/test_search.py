@@ -53,3 +53,19 @@ def test_place_word_narrows_and_says_so(browser, live_server, entries):
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "1 résultat" in main
     assert "déduit de « toulouse »" in main
+
+
+@pytest.mark.parametrize(
+    "query", ["alzheimer+loz%C3%A8re", "dermato+toulouse+montpellier", "opthalmo", "zzzz"]
+)
+def test_search_pages_have_no_axe_violation(app, browser, live_server, entries, query):
+    """The CIM-11 notice, the place notice, the suggestion and zero results, as axe sees them."""
+    from tests.e2e.test_reports import axe_violations
+    from tests.factories import make_lozere_geriatric_unit
+
+    with app.app_context():
+        make_lozere_geriatric_unit()
+    browser.get(f"{live_server['url']}/recherche?q={query}")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Rechercher")
+    violations = axe_violations(browser)
+    assert violations == [], [(v["id"], v["help"]) for v in violations]
