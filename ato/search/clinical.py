@@ -6,7 +6,7 @@ maps chapters and blocks to ATO specialties and thématiques, each line with its
 source. A query word or phrase that names a concept ("alzheimer", "fibrillation
 auriculaire") leads to the specialties of the concept's deepest mapped ancestor.
 ``seed/cim11_abreviations.csv`` spells out the abbreviations clinicians type
-("BPCO", "DMLA"), which the CIM-11 titles do not carry.
+("HTA", "DMLA"), which the CIM-11 titles do not carry.
 
 The concepts are read once per process (about 0.5 s) into an inverted index of
 stems, and only those under a mapped chapter or block are kept.

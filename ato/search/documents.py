@@ -156,7 +156,7 @@ def make_document(
 ) -> dict:  # noqa: ANN001
     """One service row (with its requis columns) as a Whoosh document.
 
-    Fields are weighted at query time (see ``query.FIELD_WEIGHTS``): names,
+    The text's parts are weighted in the index (``analysis.weighted_text``): names,
     specialty labels and their synonyms count more than the description.
     """
     nature = NatureRequis(row.nature)

@@ -67,7 +67,7 @@ def make_schema() -> fields.Schema:
         specs=fields.KEYWORD,  # main specialty and thématiques
         situe=fields.ID,  # département where the requis is
         accepte=fields.KEYWORD,  # départements it accepts requests from by name
-        # Scored with BM25F; weights per field are given by the query (query.FIELD_WEIGHTS).
+        # Scored with BM25F.
         # Names, specialty labels and synonyms weigh 3, description and place 1, who may ask
         # and what to attach 0.3 (analysis.weighted_text).
         tout=fields.TEXT(weighted_analyzer(), phrase=False),

@@ -17,6 +17,7 @@ import csv
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import select
@@ -36,7 +37,7 @@ VOCABULARY_TTL = 60.0
 
 #: BM25F field weights: what a service is (its names, its specialties and their
 #: synonyms) counts more than what its description mentions in passing.
-FIELD_WEIGHTS = {"tout": 1.0}  # the parts of the text weigh in the index (weighted_text)
+TEXT_FIELD = "tout"  # its parts weigh in the index itself (analysis.weighted_text)
 MAIN_SPECIALTY_BOOST = 8.0  # "gériatrie": the geriatric unit before a DAC tagged gériatrie
 TAGGED_SPECIALTY_BOOST = 4.0
 PHRASE_BOOST = 2.0  # the query's words together ("ulcère de jambe")
@@ -64,6 +65,11 @@ class Vocabulary:
     spelling: frozenset[str]  # folded words of labels, synonyms and places
     longest: int
     towns: frozenset[tuple[str, ...]] = frozenset()  # place keys that name a town
+
+    @cached_property
+    def spelling_sorted(self) -> list[str]:
+        """The spelling words in order, as a corrector reads them."""
+        return sorted(self.spelling)
 
 
 def _key(text: str) -> tuple[str, ...]:
@@ -148,7 +154,6 @@ class ParsedQuery:
     # CIM-11 matches of concepts ("alzheimer" is also a thématique synonym): index -> match.
     concept_expansions: dict[int, clinical.Match] = field(default_factory=dict)
     without_places: str = ""  # the text as typed, place words removed
-
 
     @property
     def has_text(self) -> bool:
@@ -260,7 +265,7 @@ def _set_qualifiers_aside(parsed: ParsedQuery) -> None:
 
 
 def _word(term: str) -> wq.Query:
-    return wq.Or([wq.Term(f, term, boost=w) for f, w in FIELD_WEIGHTS.items()])
+    return wq.Term(TEXT_FIELD, term)
 
 
 def concept_words(key: tuple[str, ...], label: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -285,7 +290,7 @@ def _concept(slug: str, key: tuple[str, ...], label: tuple[str, ...] = ()) -> wq
 
 
 def _prefix(prefix: str) -> wq.Query:
-    return wq.Or([wq.Prefix(f, prefix, boost=w) for f, w in FIELD_WEIGHTS.items()])
+    return wq.Prefix(TEXT_FIELD, prefix)
 
 
 def _specialties(slugs: tuple[str, ...], boost: float) -> wq.Query:
@@ -314,7 +319,9 @@ def text_query(parsed: ParsedQuery, departements: tuple[str, ...] = ()) -> wq.Qu
     for n, (slug, key) in enumerate(parsed.concepts):
         match = parsed.concept_expansions.get(n)
         own = _concept(slug, key, parsed.label_key(slug))
-        clauses.append(own if match is None else wq.Or([own, _specialties(match.slugs, 1.0)]))
+        if match is not None:
+            own = wq.Or([own, _specialties(match.slugs, EXPANSION_BOOST)])
+        clauses.append(own)
     if parsed.prefix:
         clauses.append(_prefix(parsed.prefix))
     if not clauses:

@@ -4,11 +4,11 @@ The database is the truth. The index says *which* services match and in what
 order; the services shown are reloaded from the database (and dropped if no
 longer published). When the index is unavailable, SQL answers alone.
 
-Ranking (see :class:`RecourseWeighting`): Whoosh's BM25F over weighted fields,
-with a bonus for the query's words together, multiplied by locality (located
-in the département asked for > accepting requests from it > region-wide);
-then strict tiers: direct matches before CIM-11 expansions, available before
-temporarily unavailable; ties broken by name, then id.
+Ranking (see :func:`_ranked`): Whoosh's BM25F over a weighted text field, with
+bonuses for the query's words together and for locality (located in the
+département asked for > accepting requests from it > region-wide); strict
+tiers: direct matches before CIM-11 expansions, available before temporarily
+unavailable; equal scores ordered by name, then id.
 """
 
 from __future__ import annotations
@@ -240,14 +240,10 @@ def match_bits(reader, table: FacetTable, parsed, expanded: bool = True) -> int:
     Whoosh's own ``docs_for_query`` walks every match through Python matchers
     (about 10× slower here); totals and facet counts need the set, not the scores.
     """
-    fields = tuple(query_module.FIELD_WEIGHTS)
     bits = table.term_bits
 
     def word(term: str) -> int:
-        found = 0
-        for name in fields:
-            found |= bits(reader, name, term)
-        return found
+        return bits(reader, query_module.TEXT_FIELD, term)
 
     def specialties(slugs: tuple[str, ...]) -> int:
         found = 0
@@ -276,11 +272,10 @@ def match_bits(reader, table: FacetTable, parsed, expanded: bool = True) -> int:
         result &= own | specialties(match.slugs) if match else own
     if parsed.prefix:
         found = 0
-        for name in fields:
-            for n, text in enumerate(reader.expand_prefix(name, parsed.prefix)):
-                if n == MAX_PREFIX_TERMS:
-                    break
-                found |= bits(reader, name, text.decode() if isinstance(text, bytes) else text)
+        for n, text in enumerate(reader.expand_prefix(query_module.TEXT_FIELD, parsed.prefix)):
+            if n == MAX_PREFIX_TERMS:
+                break
+            found |= word(text.decode() if isinstance(text, bytes) else text)
         result &= found
     return result
 
@@ -294,6 +289,7 @@ def _ranked(  # noqa: PLR0913
     parsed,  # noqa: ANN001
     matched: int,
     result: int,
+    direct: int,
     filters: Filters,
     keep: int,
 ) -> list[int]:
@@ -305,9 +301,7 @@ def _ranked(  # noqa: PLR0913
     Equal scores are ordered by name, then id.
     """
     query = query_module.text_query(parsed, filters.departements)
-    direct = result
-    if parsed.all_expansions():
-        direct &= match_bits(searcher.reader(), table, parsed, expanded=False)
+    direct &= result
     off = table.value("off", "*") & result
     tiers = [direct & ~off, direct & off] if off else [direct]
     if direct != result:
@@ -337,21 +331,22 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
     sync.ensure_ready()
     keep = min(params.page, MAX_PAGE) * PAGE_SIZE
     with sync.get_index().searcher() as (searcher, table):
+        reader = searcher.reader()
         wanted = _filter_bits(table, filters)
-        text = query_module.text_query(parsed)
-        matched = table.live if text is None else match_bits(searcher.reader(), table, parsed)
+        matched = match_bits(reader, table, parsed) if parsed.has_text else table.live
+        # What the words match without CIM-11 expansion: ranked first, and no "why" shown.
+        direct = matched
+        if parsed.all_expansions():
+            direct = match_bits(reader, table, parsed, expanded=False)
         result = matched & wanted
-        if text is not None and params.tri != "nom":
-            docnums = _ranked(searcher, table, parsed, matched, result, filters, keep)
+        if parsed.has_text and params.tri != "nom":
+            docnums = _ranked(searcher, table, parsed, matched, result, direct, filters, keep)
         else:
             docnums = table.first_by_name(result, keep)
         page = docnums[keep - PAGE_SIZE : keep]
         ordered = [table.rows[d].service_id for d in page]
         counts = _facet_counts(table, matched, filters)
-        expanded_ids: set[int] = set()
-        if parsed.all_expansions() and page:
-            direct = match_bits(searcher.reader(), table, parsed, expanded=False)
-            expanded_ids = {table.rows[d].service_id for d in page if not direct >> d & 1}
+        expanded_ids = {table.rows[d].service_id for d in page if not direct >> d & 1}
     services = _load_in_order(ordered)
     return SearchResults(
         params=params,
@@ -415,8 +410,9 @@ def _suggest(parsed, vocab: query_module.Vocabulary) -> str | None:  # noqa: ANN
     try:
         with sync.get_index().searcher() as (searcher, _):
             reader = searcher.reader()
+            index_words = searcher.corrector("mots")
             lists = [
-                ListCorrector(sorted(vocab.spelling)),
+                ListCorrector(vocab.spelling_sorted),
                 ListCorrector(clinical.spelling_words()),
             ]
             corrections: dict[str, str] = {}
@@ -427,7 +423,7 @@ def _suggest(parsed, vocab: query_module.Vocabulary) -> str | None:  # noqa: ANN
                     or clinical.is_spelled_word(word)
                 )
                 if len(word) >= 4 and not known:
-                    best = _closest(word, searcher.corrector("mots"), lists)
+                    best = _closest(word, index_words, lists)
                     if best:
                         corrections[word] = best
     except IndexUnavailable:

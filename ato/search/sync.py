@@ -10,7 +10,9 @@
    replaced. Several hosts over one database each follow the log on their own.
 3. Re-applying a change is harmless, so the position trails the newest rows by
    ``SETTLE`` (a transaction may commit after a later one): the rows of that
-   window already applied are remembered, not applied twice.
+   window already applied are remembered, not applied twice. A search or a
+   commit only asks for rows past the newest one applied; the whole window is
+   read again at most once per ``RESCAN`` per process, for late commits.
 4. A missing, damaged or stale index is rebuilt in a background thread; a
    search waits for it at most ``ATO_SEARCH_REBUILD_WAIT`` seconds (a small
    directory never notices), then SQL answers until it is done.
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from whoosh.index import LockError
 
 from ato.directory.models import utcnow
@@ -37,6 +40,7 @@ from ato.search.models import SearchChange
 log = logging.getLogger(__name__)
 
 SETTLE = timedelta(minutes=10)  # longer than any transaction that writes entries
+RESCAN = 1.0  # seconds between two reads of the whole SETTLE window, per process
 KEEP = timedelta(days=7)  # a host down for longer rebuilds instead of catching up
 
 
@@ -44,10 +48,8 @@ def init_app(app: Flask) -> None:
     app.extensions["ato_search_index"] = SearchIndex(
         app.config["ATO_SEARCH_INDEX_PATH"], app.config["ATO_SEARCH_LOCK_TIMEOUT"]
     )
-    app.extensions["ato_search_state"] = {"ready": False, "thread": None}
+    app.extensions["ato_search_state"] = {"ready": False, "thread": None, "rescanned": 0.0}
     if not getattr(Session, "_ato_search_hooks", False):
-        from sqlalchemy import event
-
         event.listen(Session, "after_commit", _after_commit)
         Session._ato_search_hooks = True  # type: ignore[attr-defined]
 
@@ -83,17 +85,26 @@ def catch_up() -> int:
         return _catch_up_locked() if mine else 0  # else another process of this host is at it
 
 
-def _catch_up_locked() -> int:
-    """``catch_up`` for the holder of the host's catch-up lock."""
+def _catch_up_locked(rescan: bool = False) -> int:
+    """``catch_up`` for the holder of the host's catch-up lock.
+
+    Reads the rows past the newest one applied; with ``rescan`` (or once per
+    ``RESCAN``), the whole window past the position, to find late commits.
+    """
     search_index = get_index()
     position = search_index.read_position()
+    state = current_app.extensions["ato_search_state"]
+    rescan = rescan or time.monotonic() - state["rescanned"] > RESCAN
+    since = position.last if rescan else max(position.applied, default=position.last)
     with db.engine.connect() as conn:
         rows = conn.execute(
             select(SearchChange.id, SearchChange.requis_id, SearchChange.created_at)
-            .where(SearchChange.id > position.last)
+            .where(SearchChange.id > since)
             .order_by(SearchChange.id)
         ).all()
         conn.rollback()
+    if rescan:
+        state["rescanned"] = time.monotonic()
     if not rows:
         return 0  # nothing new: the position file stays as it is
     fresh = [r for r in rows if r.id not in position.applied]
@@ -104,7 +115,10 @@ def _catch_up_locked() -> int:
         except LockError:
             log.warning("Index verrouillé : %d fiche(s) en attente", len(requis_ids))
             return 0
-    advanced = _advance(position, rows)
+    if rescan:
+        advanced = _advance(position, rows)
+    else:  # a partial read: remember what was applied, move the position at the next rescan
+        advanced = Position(position.last, position.applied | {r.id for r in rows})
     if advanced != position:  # most searches find only rows applied already: no write
         search_index.write_position(advanced)
     return len(requis_ids)
@@ -196,7 +210,7 @@ def rebuild(procs: int = 1) -> int:
             conn.rollback()
         with search_index.catchup_lock(wait=True):  # no catch-up writes into the old one now
             search_index.swap(name)
-            _catch_up_locked()
+            _catch_up_locked(rescan=True)
     return count
 
 

@@ -2,15 +2,17 @@
 
 import gc
 import os
+import time
 import warnings
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from ato import create_app
 from ato.directory.models import Requis, Service
 from ato.extensions import db
 from ato.search import sync
+from ato.search.models import SearchChange
 from ato.search.services import SearchParams, search
 from tests.factories import make_requis, make_service
 
@@ -122,3 +124,25 @@ def test_two_hosts_each_follow_the_change_log_with_their_own_index(
     finally:
         with other.app_context():
             db.engine.dispose()
+
+
+def test_a_change_committed_late_with_a_lower_id_is_found_by_the_next_rescan(app, entries):
+    """Searches read only the rows past the newest applied; a rescan finds a late commit."""
+    state = app.extensions["ato_search_state"]
+    # An id handed out to a transaction that has not committed yet: never seen by the index.
+    late = db.session.scalar(insert(SearchChange).values(requis_id=0).returning(SearchChange.id))
+    newest = db.session.scalar(insert(SearchChange).values(requis_id=0).returning(SearchChange.id))
+    db.session.execute(delete(SearchChange).where(SearchChange.id == late))
+    db.session.commit()
+    names("rhumatologie")  # the row ``newest`` is applied
+    target = db.session.scalar(select(Requis.id).where(Requis.nom == "Clinique fictive 1"))
+    db.session.execute(
+        update(Service).where(Service.requis_id == target).values(description="Capillaroscopie.")
+    )
+    db.session.execute(delete(SearchChange).where(SearchChange.id > newest))
+    db.session.execute(insert(SearchChange).values(id=late, requis_id=target))
+    state["rescanned"] = time.monotonic()
+    db.session.commit()  # as if the transaction holding the id ``late`` committed only now
+    assert names("capillaroscopie") == set()  # past the newest applied: nothing new
+    state["rescanned"] = 0.0  # a rescan is due
+    assert names("capillaroscopie") == {"Clinique fictive 1"}
