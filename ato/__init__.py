@@ -52,9 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_models() -> None:
     """Import every feature's models so that the metadata (and Alembic) knows them."""
     import ato.auth.models
+    import ato.core.audit
     import ato.directory.models
     import ato.mail.models
-    import ato.moderation.models
     import ato.registration.models
     import ato.reports.models
     import ato.search.models  # noqa: F401

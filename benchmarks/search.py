@@ -254,14 +254,8 @@ def wrk(url: str, seconds: int) -> float:
 def bench_freshness(size: int, server: Server) -> dict:
     """Commit a new entry, then poll until 10 consecutive answers (both workers) show it."""
     app = app_for(size)
-    from ato.directory.models import (
-        NatureRequis,
-        Requis,
-        Service,
-        Specialite,
-        Statut,
-        utcnow,
-    )
+    from ato.core.models import utcnow
+    from ato.directory.models import NatureRequis, Requis, Service, Specialite, Statut
     from ato.extensions import db
 
     word = f"zorglub{int(time.time())}"

@@ -19,7 +19,7 @@ config.set_main_option(
 
 def render_item(type_, obj, autogen_context):
     """Render project column types as plain SQLAlchemy types in migration files."""
-    from ato.directory.models import UTCDateTime
+    from ato.core.models import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from stdnum import luhn
 
+from ato.core.models import utcnow
 from ato.directory.models import (
     Canal,
     Departement,
@@ -17,7 +18,6 @@ from ato.directory.models import (
     Service,
     Specialite,
     Statut,
-    utcnow,
 )
 from ato.extensions import db
 

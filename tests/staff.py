@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ato.auth import services
-from ato.auth.models import Role
+from ato.core.access import Role
 from ato.extensions import db
 
 PASSWORD = "une-phrase-de-passe-solide"  # noqa: S105

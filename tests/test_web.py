@@ -60,7 +60,7 @@ def test_pages_behind_a_secret_link_are_not_cached_and_refer_to_their_own_site_o
 
 def test_an_activation_form_posted_over_https_from_its_own_page_is_accepted(app, client):
     from ato.auth import services
-    from ato.auth.models import Role
+    from ato.core.access import Role
     from ato.extensions import db
     from tests.staff import csrf_of
 

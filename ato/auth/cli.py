@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ato.auth import services
-from ato.auth.models import Role
+from ato.core.access import Role
 from ato.extensions import db
 
 users_cli = AppGroup("users", help="Comptes de l'équipe.")

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ato.directory.models import UTCDateTime, _enum, utcnow
+from ato.core.access import Role
+from ato.core.models import UTCDateTime, enum_column, utcnow
 from ato.extensions import db
-
-
-class Role(enum.StrEnum):
-    MODERATEUR = "moderateur"
-    ADMINISTRATEUR = "administrateur"
-
-    @property
-    def label(self) -> str:
-        return {"moderateur": "Modérateur", "administrateur": "Administrateur"}[self.value]
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -30,7 +21,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     nom: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     # Bumped when the password changes or the account is disabled: old sessions die.

@@ -14,9 +14,10 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from ato.auth.models import LoginAttempt, Role, User
+from ato.auth.models import LoginAttempt, User
+from ato.core.access import Role
+from ato.core.models import utcnow
 from ato.core.text import normalize_email
-from ato.directory.models import utcnow
 from ato.extensions import db
 
 MIN_LENGTH = 12

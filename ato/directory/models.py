@@ -13,7 +13,7 @@ with an explicit ``ondelete``.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from slugify import slugify
 from sqlalchemy import (
@@ -21,8 +21,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -32,52 +30,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
+from ato.core.models import UTCDateTime, enum_column, utcnow
 from ato.extensions import db
-
-
-def utcnow() -> datetime:
-    """Timezone-aware current time in UTC (the only time the database stores)."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored as UTC and always read back timezone-aware.
-
-    SQLite has no time zone type and returns naive datetimes; PostgreSQL's
-    ``timestamptz`` returns aware ones. Both come back aware in UTC here.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime stored: use ato.directory.models.utcnow()")
-            value = value.astimezone(UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
-
-
-def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
-    """A portable enum column: a VARCHAR with a named CHECK constraint."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Statut(enum.StrEnum):
@@ -172,7 +127,7 @@ class Specialite(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     libelle: Mapped[str] = mapped_column(String(120), unique=True)
-    nature: Mapped[NatureSpecialite] = mapped_column(_enum(NatureSpecialite, "nature"))
+    nature: Mapped[NatureSpecialite] = mapped_column(enum_column(NatureSpecialite, "nature"))
     code_r38: Mapped[str | None] = mapped_column(String(10), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("specialite.id", ondelete="SET NULL"))
     synonymes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -191,7 +146,7 @@ class Outil(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     nom: Mapped[str] = mapped_column(String(80), unique=True)
-    nature: Mapped[NatureOutil] = mapped_column(_enum(NatureOutil, "nature"))
+    nature: Mapped[NatureOutil] = mapped_column(enum_column(NatureOutil, "nature"))
     site: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
 
@@ -232,9 +187,9 @@ class Requis(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nature: Mapped[NatureRequis] = mapped_column(_enum(NatureRequis, "nature"))
+    nature: Mapped[NatureRequis] = mapped_column(enum_column(NatureRequis, "nature"))
     statut: Mapped[Statut] = mapped_column(
-        _enum(Statut, "statut"), default=Statut.PENDING, server_default=Statut.PENDING.value
+        enum_column(Statut, "statut"), default=Statut.PENDING, server_default=Statut.PENDING.value
     )
     nom: Mapped[str] = mapped_column(String(200))
     civilite: Mapped[str | None] = mapped_column(String(10))
@@ -333,7 +288,7 @@ class Service(db.Model):  # type: ignore[name-defined]
     delai_reponse_heures: Mapped[int | None] = mapped_column(Integer)
     disponibilite: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[Public] = mapped_column(
-        _enum(Public, "public"), default=Public.TOUS, server_default=Public.TOUS.value
+        enum_column(Public, "public"), default=Public.TOUS, server_default=Public.TOUS.value
     )
     couverture_regionale: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")

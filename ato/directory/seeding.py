@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from ato.core.models import utcnow
 from ato.core.text import normalize_email
 from ato.directory.models import (
     Canal,
@@ -31,7 +32,6 @@ from ato.directory.models import (
     Service,
     Specialite,
     Statut,
-    utcnow,
 )
 from ato.extensions import db
 

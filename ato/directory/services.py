@@ -17,6 +17,7 @@ from flask import g, has_request_context
 from sqlalchemy import Select, distinct, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
+from ato.core.models import utcnow
 from ato.directory.models import (
     Canal,
     Departement,
@@ -29,7 +30,6 @@ from ato.directory.models import (
     Statut,
     service_departement,
     service_thematique,
-    utcnow,
 )
 from ato.extensions import db
 

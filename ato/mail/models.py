@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ato.directory.models import UTCDateTime, utcnow
+from ato.core.models import UTCDateTime, utcnow
 from ato.extensions import db
 
 

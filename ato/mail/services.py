@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select, update
 
-from ato.directory.models import utcnow
+from ato.core.models import utcnow
 from ato.extensions import db
 from ato.mail.models import OutboxMessage
 

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ato.auth.models import Role
+from ato.core.access import Role
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis, Statut
 from ato.moderation.services import Fraicheur

@@ -13,10 +13,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from ato.auth.models import User
-from ato.directory.models import NatureRequis, Requis, Service, Statut, utcnow
+from ato.core.audit import AuditEntry
+from ato.core.models import utcnow
+from ato.directory.models import NatureRequis, Requis, Service, Statut
 from ato.extensions import db
 from ato.mail import services as mail
-from ato.moderation.models import AuditEntry
 from ato.registration import services as registration
 from ato.registration.models import Demande, NatureDemande, Signalement, StatutDemande
 from ato.web import PARIS, external_url

@@ -23,8 +23,9 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from ato.auth.models import User
+from ato.core.models import utcnow
 from ato.directory import services as directory
-from ato.directory.models import Canal, NatureRequis, Requis, Service, Statut, utcnow
+from ato.directory.models import Canal, NatureRequis, Requis, Service, Statut
 from ato.extensions import db
 from ato.moderation import services as moderation
 from ato.registration import services as registration

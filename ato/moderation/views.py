@@ -24,9 +24,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ato.auth import services as auth
-from ato.auth.models import Role, User
+from ato.auth.models import User
+from ato.core.access import Role
+from ato.core.models import utcnow
 from ato.directory import services as directory
-from ato.directory.models import Requis, Service, Statut, utcnow
+from ato.directory.models import Requis, Service, Statut
 from ato.extensions import csrf, db, login_manager
 from ato.mail import services as mail
 from ato.moderation import services, transfer

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ato.directory.models import Requis, UTCDateTime, _enum, utcnow
+from ato.core.models import UTCDateTime, enum_column, utcnow
+from ato.directory.models import Requis
 from ato.extensions import db
 
 
@@ -55,9 +56,9 @@ class Demande(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nature: Mapped[NatureDemande] = mapped_column(_enum(NatureDemande, "nature"))
+    nature: Mapped[NatureDemande] = mapped_column(enum_column(NatureDemande, "nature"))
     statut: Mapped[StatutDemande] = mapped_column(
-        _enum(StatutDemande, "statut"), default=StatutDemande.RECUE
+        enum_column(StatutDemande, "statut"), default=StatutDemande.RECUE
     )
     requis_id: Mapped[int] = mapped_column(ForeignKey("requis.id", ondelete="CASCADE"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -100,7 +101,7 @@ class Signalement(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     requis_id: Mapped[int] = mapped_column(ForeignKey("requis.id", ondelete="CASCADE"), index=True)
     categorie: Mapped[CategorieSignalement] = mapped_column(
-        _enum(CategorieSignalement, "categorie")
+        enum_column(CategorieSignalement, "categorie")
     )
     commentaire: Mapped[str] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(254))

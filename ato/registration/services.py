@@ -18,17 +18,9 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
+from ato.core.models import utcnow
 from ato.directory import services as directory
-from ato.directory.models import (
-    LIVE_STATUTS,
-    Canal,
-    NatureRequis,
-    Public,
-    Requis,
-    Service,
-    Statut,
-    utcnow,
-)
+from ato.directory.models import LIVE_STATUTS, Canal, NatureRequis, Public, Requis, Service, Statut
 from ato.extensions import db
 from ato.mail import services as mail
 from ato.registration.forms import RequisForm

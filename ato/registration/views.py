@@ -15,8 +15,8 @@ from flask import (
 from flask_limiter import RequestLimit
 from sqlalchemy.exc import IntegrityError
 
+from ato.core.models import utcnow
 from ato.directory import services as directory
-from ato.directory.models import utcnow
 from ato.extensions import csrf, db, limiter
 from ato.mail import services as mail
 from ato.moderation import services as moderation

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from babel.dates import format_date
 
-from ato.directory.models import utcnow
+from ato.core.models import utcnow
 from ato.reports import charts, services
 from ato.reports.charts import Barres, Carte, Serie, Tableau
 from ato.reports.models import JeuDepartemental, Rapport

@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ato.directory.models import Departement, UTCDateTime, _enum, utcnow
+from ato.core.models import UTCDateTime, enum_column, utcnow
+from ato.directory.models import Departement
 from ato.extensions import db
 
 # Enough digits for counts in the millions and two decimals of a percentage.
@@ -151,7 +152,7 @@ class JeuDepartemental(db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     titre: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
-    cote: Mapped[Cote] = mapped_column(_enum(Cote, "cote"))
+    cote: Mapped[Cote] = mapped_column(enum_column(Cote, "cote"))
     unite: Mapped[str] = mapped_column(String(80))
     periode: Mapped[str] = mapped_column(String(80))
     source: Mapped[str] = mapped_column(String(500))

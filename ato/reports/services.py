@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
 
+from ato.core.models import utcnow
 from ato.directory import services as directory
 from ato.directory.models import (
     Departement,
@@ -32,7 +33,6 @@ from ato.directory.models import (
     Statut,
     service_departement,
     service_thematique,
-    utcnow,
 )
 from ato.extensions import db
 from ato.moderation.services import audit

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ato.directory.models import UTCDateTime, utcnow
+from ato.core.models import UTCDateTime, utcnow
 from ato.extensions import db
 
 

@@ -640,7 +640,7 @@ def record_miss(params: SearchParams, terms: str) -> None:
     table = SearchMiss.__table__
     dialect = db.engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    from ato.directory.models import utcnow
+    from ato.core.models import utcnow
 
     now = utcnow()
     statement = insert(table).values(

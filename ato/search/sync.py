@@ -31,7 +31,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import delete, event, func, select
 from whoosh.index import LockError
 
-from ato.directory.models import utcnow
+from ato.core.models import utcnow
 from ato.extensions import db
 from ato.search.documents import Facets, load_documents, published_service_count
 from ato.search.index import IndexUnavailable, Position, SearchIndex

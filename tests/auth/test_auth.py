@@ -8,7 +8,7 @@ from freezegun import freeze_time
 
 from ato import create_app
 from ato.auth import services
-from ato.auth.models import Role
+from ato.core.access import Role
 from tests.staff import PASSWORD, csrf_of, login, make_user
 
 

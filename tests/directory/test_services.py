@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from ato.core.models import utcnow
 from ato.directory import services
-from ato.directory.models import Departement, Requis, Specialite, Statut, utcnow
+from ato.directory.models import Departement, Requis, Specialite, Statut
 from ato.extensions import db
 from tests.factories import make_requis, make_service
 

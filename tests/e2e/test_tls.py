@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from ato.auth import services as auth
-from ato.auth.models import Role
+from ato.core.access import Role
 from ato.directory.models import Requis
 from ato.extensions import db
 from ato.mail.models import OutboxMessage

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from ato.auth.models import Role
+from ato.core.access import Role
 from ato.extensions import db
 from ato.registration.models import Demande
 from tests.registration.conftest import establishment_data, hidden_value

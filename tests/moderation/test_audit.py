@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from ato.directory.models import utcnow
+from ato.core.models import utcnow
 from ato.extensions import db
 from ato.moderation import services
 from tests.factories import make_requis

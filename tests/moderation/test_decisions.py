@@ -5,10 +5,10 @@ import html
 import pytest
 from sqlalchemy import select
 
+from ato.core.audit import AuditEntry
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail.models import OutboxMessage
-from ato.moderation.models import AuditEntry
 from ato.registration.models import Demande, StatutDemande
 from tests.moderation.conftest import decide
 from tests.staff import login, make_user
@@ -160,7 +160,7 @@ def test_the_queue_shows_counts_and_age_oldest_first(app, client, smtp):
 
     from freezegun import freeze_time
 
-    from ato.directory.models import utcnow
+    from ato.core.models import utcnow
     from ato.registration import services as registration
     from tests.factories import make_requis
 

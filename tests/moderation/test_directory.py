@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from ato.directory.models import Requis, Statut, utcnow
+from ato.core.audit import AuditEntry
+from ato.core.models import utcnow
+from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.moderation import services
-from ato.moderation.models import AuditEntry
 from ato.registration import services as registration
 from ato.registration.models import Demande, StatutDemande
 from tests.factories import make_requis, make_service
@@ -118,7 +119,7 @@ def test_archiving_unpublishes_and_republishing_restores(app, staff):
 
 
 def test_moderators_cannot_delete_but_administrators_can(app, client):
-    from ato.auth.models import Role
+    from ato.core.access import Role
     from tests.staff import login, make_user
 
     with app.app_context():

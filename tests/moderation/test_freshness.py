@@ -7,10 +7,11 @@ from datetime import timedelta
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from ato.directory.models import Requis, utcnow
+from ato.core.audit import AuditEntry
+from ato.core.models import utcnow
+from ato.directory.models import Requis
 from ato.extensions import db
 from ato.moderation import services
-from ato.moderation.models import AuditEntry
 from ato.registration.models import ConfirmationLink
 from tests.factories import make_requis
 from tests.moderation.conftest import post

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ato.auth.models import Role
+from ato.core.access import Role
 from tests.staff import login, make_user
 
 SAMPLE_ARGS = {"demande_id": "1", "action": "publier"}

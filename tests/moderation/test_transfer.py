@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from ato.core.audit import AuditEntry
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.moderation import transfer
-from ato.moderation.models import AuditEntry
 from tests.factories import make_requis, make_service, valid_finess, valid_rpps
 from tests.staff import csrf_of
 

@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 
 from ato.auth.models import User
+from ato.core.audit import AuditEntry
 from ato.extensions import db
-from ato.moderation.models import AuditEntry
 from tests.moderation.conftest import post
 from tests.staff import csrf_of, login
 

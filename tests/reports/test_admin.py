@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from ato.core.audit import AuditEntry
 from ato.extensions import db
-from ato.moderation.models import AuditEntry
 from ato.reports.models import Indicateur, JeuDepartemental
 from tests.moderation.test_permissions import admin_urls
 from tests.reports.conftest import plain

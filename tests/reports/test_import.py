@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
+from ato.core.audit import AuditEntry
 from ato.extensions import db
-from ato.moderation.models import AuditEntry
 from ato.reports import services
 from ato.reports.models import JeuDepartemental
 from tests.reports.conftest import plain

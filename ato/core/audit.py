@@ -1,0 +1,169 @@
+"""The audit log: who did what to which object, when, with before/after values per field.
+
+Any feature records an action with :func:`log`; actions and object kinds are
+enums, so a misspelt action fails when it is written, not months later when
+someone filters the journal. ``log`` adds the entry to the session and never
+commits: it lands with the change it describes, or not at all.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ato.core.models import UTCDateTime, enum_string, utcnow
+from ato.extensions import db
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class Action(enum.StrEnum):
+    """Every action the journal records, with the label staff read in the journal."""
+
+    # requests and entries
+    EXAMEN = "examen"
+    PUBLICATION = "publication"
+    REFUS = "refus"
+    DEMANDE_DE_COMPLEMENT = "demande_de_complement"
+    CORRECTION = "correction"
+    MODIFICATION_EQUIPE = "modification_equipe"
+    INDISPONIBILITE = "indisponibilite"
+    DISPONIBILITE = "disponibilite"
+    ARCHIVAGE = "archivage"
+    REPUBLICATION = "republication"
+    SUPPRESSION = "suppression"
+    VERIFICATION = "verification"
+    CONFIRMATION = "confirmation"
+    CAMPAGNE_CONFIRMATION = "campagne_confirmation"
+    SIGNALEMENT_TRAITE = "signalement_traite"
+    IMPORT = "import"
+    # staff accounts
+    CONNEXION = "connexion"
+    CONNEXION_ECHOUEE = "connexion_echouee"
+    INVITATION = "invitation"
+    ACTIVATION_COMPTE = "activation_compte"
+    COMPTE_DESACTIVER = "compte_desactiver"
+    COMPTE_REACTIVER = "compte_reactiver"
+    # report pages
+    MODIFICATION_INDICATEUR = "modification_indicateur"
+    PUBLICATION_INDICATEUR = "publication_indicateur"
+    DEPUBLICATION_INDICATEUR = "depublication_indicateur"
+    IMPORT_JEU_DEPARTEMENTAL = "import_jeu_departemental"
+    PUBLICATION_JEU_DEPARTEMENTAL = "publication_jeu_departemental"
+    DEPUBLICATION_JEU_DEPARTEMENTAL = "depublication_jeu_departemental"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Subject(enum.StrEnum):
+    """The kinds of object an audit entry is about."""
+
+    REQUIS = "requis"
+    DEMANDE = "demande"
+    USER_ACCOUNT = "user_account"
+    INDICATEUR = "indicateur"
+    JEU_DEPARTEMENTAL = "jeu_departemental"
+
+
+class Actor(Protocol):
+    """A staff account as the journal needs it (the auth feature's ``User`` is one)."""
+
+    id: int
+    email: str
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(String(254))  # kept if the account is deleted
+    action: Mapped[Action] = mapped_column(enum_string(Action))
+    object_type: Mapped[Subject] = mapped_column(enum_string(Subject))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> [before, after]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def log(
+    actor: Actor | None,
+    action: Action,
+    subject: Subject,
+    object_id: int | None,
+    changes: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEntry:
+    """Record ``action`` on ``subject`` #``object_id`` with ``{field: [before, after]}``.
+
+    Adds the entry to the session, no flush, no commit. ``actor`` is None for
+    an anonymous act (a failed login, a contact confirming an entry); then
+    ``actor_label`` says who it was, as far as ATO knows.
+    """
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_label=(actor.email if actor else actor_label or "anonyme")[:254],
+        action=Action(action),
+        object_type=Subject(subject),
+        object_id=object_id,
+        changes=changes or {},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def history(subject: Subject, object_id: int) -> list[AuditEntry]:
+    """Everything recorded about one object, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == subject, AuditEntry.object_id == object_id)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        )
+    )
+
+
+def query(
+    *,
+    action: str = "",
+    actor: str = "",
+    object_type: str = "",
+    object_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> Select:
+    """The journal, newest first, filtered; ``start``/``end`` are days in Paris time."""
+    stmt = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action:
+        stmt = stmt.where(AuditEntry.action == Action(action))
+    if actor:
+        stmt = stmt.where(AuditEntry.actor_label.icontains(actor, autoescape=True))
+    if object_type:
+        stmt = stmt.where(AuditEntry.object_type == Subject(object_type))
+    if object_id:
+        stmt = stmt.where(AuditEntry.object_id == object_id)
+    if start:
+        stmt = stmt.where(AuditEntry.created_at >= _paris_midnight(start))
+    if end:
+        stmt = stmt.where(AuditEntry.created_at < _paris_midnight(end + timedelta(days=1)))
+    return stmt
+
+
+def _paris_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=PARIS).astimezone(UTC)
+
+
+def recorded_actions() -> list[Action]:
+    """The actions present in the journal (for its filter), in alphabetical order."""
+    return list(
+        db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    )

@@ -1,0 +1,62 @@
+"""WTForms plumbing every feature's forms share: French messages, filters, text checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import Field, Form, i18n
+from wtforms.validators import ValidationError
+
+from ato.core.text import plain_text_problem, single_line_problem, valid_email
+
+
+class FrenchMeta:
+    """WTForms' built-in messages (an invalid choice, a missing value) in French."""
+
+    locales = ("fr_FR", "fr")
+
+    def get_translations(self, form: Form) -> object:  # Flask-WTF would look for Flask-Babel
+        return i18n.get_translations(self.locales)
+
+
+class FilterForm(Form):
+    """Filters read from the query string (GET, no CSRF): values checked against whitelists."""
+
+    Meta = FrenchMeta
+
+    def values(self) -> dict[str, Any]:
+        """Valid filter values only: an invalid one is ignored (and shown as an error)."""
+        self.validate()
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if not field.errors and field.data not in (None, "")
+        }
+
+    def args(self, source: dict[str, str]) -> dict[str, str]:
+        """The query string of the current filters: the form's own fields, never other keys."""
+        return {name: source[name] for name in self._fields if name in source}
+
+
+def single_line(form: Form, field: Field) -> None:
+    """One line, no control character (it may end up in a mail header or a database)."""
+    problem = single_line_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+def plain_text(form: Form, field: Field) -> None:
+    """Several lines allowed, but no control character (PostgreSQL refuses NUL)."""
+    problem = plain_text_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+def email(form: Form, field: Field) -> None:
+    """An e-mail address, stored in its normal form."""
+    if not field.data:
+        return
+    try:
+        field.data = valid_email(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
