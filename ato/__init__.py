@@ -1,9 +1,15 @@
 """ATO — Annuaire de Télé-expertise d'Occitanie.
 
-``create_app`` is the table of contents of the application. Dependencies
-between features go one way: ``directory`` is the core and imports no other
-feature; ``search``, ``registration``, ``moderation`` and ``reports`` may
-import ``directory`` (and ``mail``, the outbox they share); only this module
+``create_app`` is the table of contents of the application.
+
+``ato.core`` holds what every feature needs (audit log, staff guard, column
+types, text, CSV, form plumbing) and imports no feature. Between features,
+dependencies go one way and never in a cycle (``tests/test_layers.py`` checks
+it): ``directory`` (entries, their mapping and reference data) imports no other
+feature; ``mail`` (the outbox) none either; ``auth`` may use ``mail``;
+``search`` and ``registration`` build on ``directory``; ``moderation`` (queue
+and decisions), ``curation`` (the back-office directory), ``transfer`` (CSV
+import/export), ``journal`` and ``reports`` build on those. Only this module
 imports views.
 """
 
@@ -71,17 +77,24 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from ato.auth import views as auth_views
+    from ato.curation.views import bp as curation_bp
     from ato.directory.views import bp as directory_bp
+    from ato.journal.views import bp as journal_bp
     from ato.moderation.views import bp as moderation_bp
     from ato.registration.views import bp as registration_bp
     from ato.reports import views as reports_views
     from ato.search.views import bp as search_bp
+    from ato.transfer.views import bp as transfer_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(curation_bp)
+    app.register_blueprint(transfer_bp)
+    app.register_blueprint(journal_bp)
+    app.register_blueprint(auth_views.accounts)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_views.admin_bp)
     auth_views.init_app(app)

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from ato.auth import services
 from ato.core.access import Role
+from ato.core.errors import DomainError
 from ato.extensions import db
 
 users_cli = AppGroup("users", help="Comptes de l'équipe.")
@@ -23,7 +24,7 @@ def create(email: str, nom: str, role: str, password: str) -> None:
     """Créer un compte (le mot de passe est demandé, jamais affiché)."""
     try:
         user = services.create_user(email, nom, Role(role), password)
-    except ValueError as exc:
+    except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()

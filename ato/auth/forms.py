@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ato.core.access import Role
+from ato.core.forms import FrenchMeta, email, single_line
 from ato.core.text import normalize_email
 
 
@@ -32,3 +34,16 @@ class PasswordForm(FlaskForm):
         "Le même mot de passe, une seconde fois",
         validators=[InputRequired("Répétez le mot de passe."), Length(max=1000)],
     )
+
+
+class InviteForm(FlaskForm):
+    Meta = FrenchMeta
+    email = StringField(
+        "Courriel professionnel",
+        validators=[InputRequired("Indiquez le courriel."), Length(max=254), email],
+    )
+    nom = StringField(
+        "Nom et prénom",
+        validators=[InputRequired("Indiquez le nom."), Length(max=200), single_line],
+    )
+    role = SelectField("Rôle", choices={r.value: r.label for r in Role})

@@ -10,15 +10,20 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from ato.auth.models import LoginAttempt, User
+from ato.core import audit
 from ato.core.access import Role
+from ato.core.audit import Action, Subject
+from ato.core.errors import DomainError
 from ato.core.models import utcnow
 from ato.core.text import normalize_email
 from ato.extensions import db
+from ato.mail import services as mail
+from ato.web import external_url
 
 MIN_LENGTH = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -50,12 +55,12 @@ def hash_password(password: str) -> str:
 
 
 def create_user(email: str, nom: str, role: Role, password: str) -> User:
-    """An active account. ``ValueError`` (French) for a bad address, a taken one or a weak
+    """An active account. ``DomainError`` (French) for a bad address, a taken one or a weak
     password. Flushes."""
     email = _new_account_email(email)
     problems = password_problems(password, email)
     if problems:
-        raise ValueError(" ".join(problems))
+        raise DomainError(" ".join(problems))
     user = User(
         email=email,
         nom=nom.strip(),
@@ -68,16 +73,16 @@ def create_user(email: str, nom: str, role: Role, password: str) -> User:
 
 
 def _new_account_email(email: str) -> str:
-    """The normal form of a new account's address; ``ValueError`` when empty or taken.
+    """The normal form of a new account's address; ``DomainError`` when empty or taken.
 
     Its syntax is checked by the invitation form; the CLI also accepts the
     reserved domains (``@ato.invalid``) that development and tests use.
     """
     email = normalize_email(email)
     if "@" not in email:
-        raise ValueError("Indiquez un courriel (nom@domaine).")
+        raise DomainError("Indiquez un courriel (nom@domaine).")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ValueError("Un compte existe déjà avec ce courriel.")
+        raise DomainError("Un compte existe déjà avec ce courriel.")
     return email
 
 
@@ -184,7 +189,7 @@ def user_from_invitation(token: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     problems = password_problems(password, user.email)
     if problems:
-        raise ValueError(" ".join(problems))
+        raise DomainError(" ".join(problems))
     user.password_hash = hash_password(password)
     user.session_version += 1
     db.session.flush()
@@ -195,3 +200,77 @@ def set_active(user: User, active: bool) -> None:
     user.active = active
     user.session_version += 1
     db.session.flush()
+
+
+# --- staff accounts, as administrators manage them ---------------------------------------------
+
+
+def active_administrators() -> int:
+    """Administrators who can log in (activated and not disabled)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.role == Role.ADMINISTRATEUR,
+            User.active.is_(True),
+            User.password_hash != UNUSABLE_PASSWORD,
+        )
+    )
+
+
+def invite_staff(email: str, nom: str, role: Role, by: User) -> User:
+    """Invite a staff member: the account, its audit entry and the invitation mail. Flushes."""
+    user, token = invite(email, nom, role)
+    audit.log(
+        by,
+        Action.INVITATION,
+        Subject.USER_ACCOUNT,
+        user.id,
+        {"email": [None, user.email], "role": [None, user.role.value]},
+    )
+    mail.queue(
+        user.email,
+        "ATO — votre compte dans l'équipe de l'annuaire",
+        render_template(
+            "auth/mail_invitation.txt",
+            user=user,
+            by=by,
+            link=external_url("auth.activation", token=token),
+        ),
+    )
+    db.session.flush()
+    return user
+
+
+def change_activity(user: User, active: bool, by: User) -> None:
+    """Disable or re-enable an account. Nobody disables their own account, and at least
+    one active administrator always remains. Flushes."""
+    if user.id == by.id:
+        raise DomainError("Vous ne pouvez pas désactiver votre propre compte.")
+    if not active and user.is_admin and user.active and active_administrators() <= 1:
+        raise DomainError("Il doit rester au moins un administrateur actif.")
+    audit.log(
+        by,
+        Action.COMPTE_REACTIVER if active else Action.COMPTE_DESACTIVER,
+        Subject.USER_ACCOUNT,
+        user.id,
+        {"active": [user.active, active]},
+    )
+    set_active(user, active)
+
+
+def record_login(user: User | None, email: str) -> None:
+    """The journal's line for a login, successful or not."""
+    audit.log(
+        user,
+        Action.CONNEXION if user else Action.CONNEXION_ECHOUEE,
+        Subject.USER_ACCOUNT,
+        user.id if user else None,
+        {"email": [None, login_key(email)]},
+    )
+
+
+def activate(user: User, password: str) -> None:
+    """An invited member chooses a password (the invitation link then stops working)."""
+    set_password(user, password)
+    audit.log(user, Action.ACTIVATION_COMPTE, Subject.USER_ACCOUNT, user.id)

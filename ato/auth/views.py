@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     redirect,
@@ -16,15 +17,21 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ato.auth import services
-from ato.auth.forms import LoginForm, PasswordForm
+from ato.auth.forms import InviteForm, LoginForm, PasswordForm
 from ato.auth.models import User
+from ato.core.access import Role, requires, staff_blueprint
+from ato.core.errors import DomainError
 from ato.extensions import db, login_manager
+from ato.mail import services as mail
 from ato.web import private
 
 bp = Blueprint("auth", __name__)
+# Staff accounts, managed by administrators.
+accounts = staff_blueprint("accounts", __name__, "/admin/utilisateurs")
 
 
 @login_manager.user_loader
@@ -71,15 +78,7 @@ def login() -> str | Response | tuple[str, int]:
         if services.is_throttled(form.email.data, ip):
             return render_template("auth/login.html", form=form, throttled=True), 429
         user = services.authenticate(form.email.data, form.password.data, ip)
-        from ato.moderation.services import audit
-
-        audit(
-            None if user is None else user,
-            "connexion" if user else "connexion_echouee",
-            "user_account",
-            user.id if user else None,
-            {"email": [None, services.login_key(form.email.data)]},
-        )
+        services.record_login(user, form.email.data)
         db.session.commit()
         if user is None:
             return render_template("auth/login.html", form=form, failed=True), 401
@@ -102,8 +101,6 @@ def logout() -> Response:
 @private
 def activation(token: str) -> str | Response | tuple[str, int]:
     """An invited staff member chooses a password; the link then stops working."""
-    from ato.moderation.services import audit
-
     user = services.user_from_invitation(token)
     if user is None:
         return render_template("auth/activation.html", invalid=True), 404
@@ -113,13 +110,68 @@ def activation(token: str) -> str | Response | tuple[str, int]:
             form.confirm.errors.append("Les deux saisies sont différentes.")
         else:
             try:
-                services.set_password(user, form.password.data)
-            except ValueError as exc:
+                services.activate(user, form.password.data)
+            except DomainError as exc:
+                db.session.rollback()
                 form.password.errors.append(str(exc))
             else:
-                audit(user, "activation_compte", "user_account", user.id)
                 db.session.commit()
                 flash("Votre mot de passe est enregistré : connectez-vous.")
                 return redirect(url_for("auth.login"), 303)
         return render_template("auth/activation.html", form=form, user=user), 422
     return render_template("auth/activation.html", form=form, user=user)
+
+
+# --- staff accounts (administrators) --------------------------------------------------------------
+
+
+def _users_page(form: InviteForm) -> str:
+    return render_template(
+        "auth/users.html",
+        users=db.session.scalars(select(User).order_by(User.email)).all(),
+        form=form,
+    )
+
+
+@accounts.get("")
+@requires(Role.ADMINISTRATEUR)
+def users() -> str:
+    return _users_page(InviteForm())
+
+
+@accounts.post("")
+@requires(Role.ADMINISTRATEUR)
+def invite() -> str | Response | tuple[str, int]:
+    form = InviteForm()
+    if form.validate():
+        try:
+            user = services.invite_staff(
+                form.email.data, form.nom.data, Role(form.role.data), current_user
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            mail.nudge()
+            flash(f"Invitation envoyée à {user.email} (lien valable 3 jours).")
+            return redirect(url_for(".users"), 303)
+    return _users_page(form), 422
+
+
+@accounts.post("/<int:user_id>/<action>")
+@requires(Role.ADMINISTRATEUR)
+def user_active(user_id: int, action: str) -> Response:
+    user = db.session.get(User, user_id)
+    if user is None or action not in ("desactiver", "reactiver"):
+        abort(404)
+    active = action == "reactiver"
+    try:
+        services.change_activity(user, active, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return redirect(url_for(".users"), 303)
+    db.session.commit()
+    flash(f"Compte {user.email} {'réactivé' if active else 'désactivé'}.")
+    return redirect(url_for(".users"), 303)

@@ -71,6 +71,16 @@ class Subject(enum.StrEnum):
     INDICATEUR = "indicateur"
     JEU_DEPARTEMENTAL = "jeu_departemental"
 
+    @property
+    def label(self) -> str:
+        return {
+            "requis": "Fiche",
+            "demande": "Demande",
+            "user_account": "Compte",
+            "indicateur": "Indicateur",
+            "jeu_departemental": "Jeu départemental",
+        }[self.value]
+
 
 class Actor(Protocol):
     """A staff account as the journal needs it (the auth feature's ``User`` is one)."""

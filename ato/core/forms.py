@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, Form, i18n
 from wtforms.validators import ValidationError
 
@@ -60,3 +62,18 @@ def email(form: Form, field: Field) -> None:
         field.data = valid_email(field.data)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+def plausible_date(form: Form, field: Field) -> None:
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError("Indiquez une date entre 2000 et 2100.")
+
+
+class CsvUploadForm(FlaskForm):
+    """One CSV file to upload (the directory import and the report datasets)."""
+
+    Meta = FrenchMeta
+    fichier = FileField(
+        "Fichier CSV (UTF-8 ou Windows, séparateur virgule ou point-virgule)",
+        validators=[FileRequired("Choisissez un fichier CSV.")],
+    )

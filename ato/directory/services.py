@@ -7,18 +7,19 @@ through :func:`published` so that nothing unpublished can leak into a page.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import g, has_request_context
-from sqlalchemy import Select, distinct, func, or_, select, union
+from sqlalchemy import Select, distinct, func, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
 from ato.core.models import utcnow
+from ato.core.text import fold
 from ato.directory.models import (
+    LIVE_STATUTS,
     Canal,
     Departement,
     NatureRequis,
@@ -66,8 +67,23 @@ def filter_specialite(query: Select, specialite_id: int) -> Select:
 
 
 def sort_key(text: str) -> str:
-    """French alphabetical order: accents and case do not move a word."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+    """French alphabetical order: accents, ligatures and case do not move a word."""
+    return fold(text)
+
+
+def coverage() -> Select:
+    """``(service_id, departement_code)`` for every département a service accepts requests
+    from: those it lists, and all of them for a region-wide service."""
+    return union(
+        select(
+            service_departement.c.service_id.label("service_id"),
+            service_departement.c.departement_code.label("departement_code"),
+        ),
+        select(Service.id, Departement.code)
+        .select_from(Service)
+        .join(Departement, true())
+        .where(Service.couverture_regionale.is_(True)),
+    )
 
 
 # --- reference data -----------------------------------------------------------------------
@@ -112,24 +128,14 @@ def get_specialite_by_slug(slug: str) -> Specialite | None:
 
 def departement_counts() -> dict[str, int]:
     """Published requis accepting requests from each département (region-wide included)."""
-    is_published = Requis.statut == Statut.PUBLISHED
-    listed = (
-        select(service_departement.c.departement_code.label("code"), Service.requis_id)
-        .select_from(service_departement)
-        .join(Service, Service.id == service_departement.c.service_id)
-        .join(Requis, Requis.id == Service.requis_id)
-        .where(is_published)
-    )
-    regional = (
-        select(Departement.code.label("code"), Service.requis_id)
-        .select_from(Departement)
-        .join(Service, Service.couverture_regionale.is_(True))
-        .join(Requis, Requis.id == Service.requis_id)
-        .where(is_published)
-    )
-    pairs = union(listed, regional).subquery()
+    pairs = coverage().subquery()
     rows = db.session.execute(
-        select(pairs.c.code, func.count(distinct(pairs.c.requis_id))).group_by(pairs.c.code)
+        select(pairs.c.departement_code, func.count(distinct(Service.requis_id)))
+        .select_from(pairs)
+        .join(Service, Service.id == pairs.c.service_id)
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(Requis.statut == Statut.PUBLISHED)
+        .group_by(pairs.c.departement_code)
     )
     return {code: count for code, count in rows}
 
@@ -317,3 +323,51 @@ def specialites_by_nature(
         if counts.get(spec.id):
             result[spec.nature].append((spec, counts[spec.id]))
     return result
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A live entry that already carries one of the identifiers of an entry."""
+
+    requis: Requis
+    identifier: str
+
+    @property
+    def published(self) -> bool:
+        return self.requis.statut == Statut.PUBLISHED
+
+
+def find_duplicate(entry: dict, exclude: int | None = None) -> Duplicate | None:
+    """A live (pending or published) requis with the same FINESS or RPPS as ``entry``."""
+    identity = entry["requis"]
+    for column, value in (
+        (Requis.finess, identity.get("finess")),
+        (Requis.rpps, identity.get("rpps")),
+    ):
+        if value:
+            found = db.session.scalar(
+                select(Requis).where(
+                    column == value, Requis.statut.in_(LIVE_STATUTS), Requis.id != (exclude or 0)
+                )
+            )
+            if found is not None:
+                return Duplicate(found, value)
+    return None
+
+
+def find_homonyms(entry: dict, exclude: int | None = None) -> list[Requis]:
+    """Live requis with the same name and town: a duplicate that identifiers may not reveal."""
+    identity = entry["requis"]
+    return list(
+        db.session.scalars(
+            select(Requis).where(
+                func.lower(Requis.nom) == identity["nom"].lower(),
+                func.lower(Requis.ville) == (identity.get("ville") or "").lower(),
+                Requis.statut.in_(LIVE_STATUTS),
+                Requis.id != (exclude or 0),
+            )
+        )
+    )

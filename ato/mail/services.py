@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
 
 from ato.core.models import utcnow
@@ -54,6 +55,8 @@ def queue(recipient: str, subject: str, body: str) -> OutboxMessage:
         body=body,
     )
     db.session.add(message)
+    if has_request_context():
+        g.setdefault("ato_queued_mail", []).append(message)
     return message
 
 
@@ -87,20 +90,25 @@ def _transport(email: EmailMessage, timeout: float | None = None) -> None:
         smtp.send_message(email)
 
 
-def deliver_due(limit: int = 50, timeout: float | None = None) -> tuple[int, int]:
-    """Send the due messages; returns (sent, failed). Commits per message."""
+def deliver_due(
+    limit: int = 50, timeout: float | None = None, only: Collection[int] | None = None
+) -> tuple[int, int]:
+    """Send the due messages (``only`` these ids, when given); returns (sent, failed).
+
+    Commits per message.
+    """
     sent = failed = 0
     for _ in range(limit):
         now = utcnow()
+        due = [
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+        ]
+        if only is not None:
+            due.append(OutboxMessage.id.in_(only))
         message = db.session.scalar(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.next_attempt_at <= now,
-                OutboxMessage.attempts < MAX_ATTEMPTS,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(1)
+            select(OutboxMessage).where(*due).order_by(OutboxMessage.id).limit(1)
         )
         if message is None:
             break
@@ -149,11 +157,20 @@ def deliver_due(limit: int = 50, timeout: float | None = None) -> tuple[int, int
     return sent, failed
 
 
-def try_deliver() -> None:
-    """Best effort right after a request that queued mail; never raises."""
+def nudge() -> None:
+    """After the commit of a request that queued mail, try to send *those* mails now.
+
+    Best effort, never raises: what fails stays in the outbox for the sender
+    (``flask ato outbox send``). Only the mails this request queued are
+    tried, so that a public page never waits on someone else's backlog.
+    """
+    queued = g.pop("ato_queued_mail", [])
+    if not queued:
+        return
     try:
+        ids = [message.id for message in queued if message.id is not None]
         # A short timeout: a slow mail server must not hold the person's page.
-        deliver_due(limit=10, timeout=2.0)
+        deliver_due(limit=len(ids), timeout=2.0, only=ids)
     except Exception:  # the CLI sender will retry
         db.session.rollback()
         log.exception("Envoi immédiat des courriels impossible ; ils restent dans la file")

@@ -37,6 +37,12 @@ class StatutDemande(enum.StrEnum):
         }[self.value]
 
 
+DECIDED_CHECK = (
+    "(statut IN ('publiee', 'refusee') AND decided_at IS NOT NULL) OR "
+    "(statut NOT IN ('publiee', 'refusee') AND decided_at IS NULL AND decided_by_id IS NULL)"
+)
+
+
 class Demande(db.Model):  # type: ignore[name-defined]
     """A request to be listed, or to change a listed entry, followed through a private link.
 
@@ -53,6 +59,7 @@ class Demande(db.Model):  # type: ignore[name-defined]
             "statut NOT IN ('refusee', 'a_completer') OR message IS NOT NULL",
             name="message_explains_decision",
         ),
+        CheckConstraint(DECIDED_CHECK, name="decided_when_closed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +78,12 @@ class Demande(db.Model):  # type: ignore[name-defined]
     auteur_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+    # Who closed the request (published or refused) and when; null while it is open.
+    # The account may be deleted later: the date stays, and the journal keeps the name.
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -106,7 +119,7 @@ class Signalement(db.Model):  # type: ignore[name-defined]
     commentaire: Mapped[str] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    traite_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # dealt with by staff
 
     requis: Mapped[Requis] = relationship()
 

@@ -10,20 +10,21 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
+from ato.core import audit
+from ato.core.audit import Action, Subject
+from ato.core.errors import DomainError
 from ato.core.models import utcnow
-from ato.directory import services as directory
-from ato.directory.models import LIVE_STATUTS, Canal, NatureRequis, Public, Requis, Service, Statut
+from ato.directory import entries
+from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail import services as mail
-from ato.registration.forms import RequisForm
 from ato.registration.models import (
     CategorieSignalement,
     ConfirmationLink,
@@ -68,216 +69,6 @@ def find_by_key(key: str) -> Demande | None:
     return db.session.scalar(select(Demande).where(Demande.idempotency_key == key))
 
 
-# --- payload ------------------------------------------------------------------------------------
-
-
-def payload_from_form(nature: str, form: RequisForm) -> dict[str, Any]:
-    """The normalised content of a form, as stored with the request."""
-    identity: dict[str, Any] = {"nom": form.nom.data.strip()}
-    for name in ("finess", "rpps", "civilite", "prenom", "profession", "type_dispositif"):
-        if name in form:
-            identity[name] = (form[name].data or "").strip() or None
-    for name in ("adresse", "code_postal", "ville", "departement", "site_web", "telephone"):
-        identity[name] = (form[name].data or "").strip() or None
-    services = []
-    for entry in form.services:
-        s = entry.form
-        services.append(
-            {
-                "nom": s.nom.data.strip(),
-                "specialite": s.specialite.data,
-                "thematiques": list(s.thematiques.data or []),
-                "description": (s.description.data or "").strip() or None,
-                "demandeurs": (s.demandeurs.data or "").strip() or None,
-                "pieces": (s.pieces.data or "").strip() or None,
-                "delai_heures": int(s.delai.data) if s.delai.data else None,
-                "disponibilite": (s.disponibilite.data or "").strip() or None,
-                "public": s.public.data,
-                "regional": bool(s.regional.data),
-                "departements": [] if s.regional.data else list(s.departements.data or []),
-                "canaux": [
-                    {"outil": c.form.outil.data, "adresse": c.form.adresse.data.strip()}
-                    for c in s.canaux
-                    if c.form.outil.data and c.form.adresse.data
-                ],
-            }
-        )
-    return {
-        "nature": nature,
-        "requis": identity,
-        "contact": {
-            "nom": form.contact_nom.data.strip(),
-            "fonction": (form.contact_fonction.data or "").strip() or None,
-            "email": form.contact_email.data,
-            "telephone": (form.contact_telephone.data or "").strip() or None,
-        },
-        "services": services,
-    }
-
-
-def form_data_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """Form data (for ``Form(data=…)``) that shows a stored payload again."""
-    identity = payload["requis"]
-    data = {k: v for k, v in identity.items() if v is not None}
-    contact = payload["contact"]
-    data.update(
-        contact_nom=contact["nom"],
-        contact_fonction=contact.get("fonction"),
-        contact_email=contact["email"],
-        contact_telephone=contact.get("telephone"),
-    )
-    data["services"] = [
-        {
-            **{k: v for k, v in s.items() if k not in ("canaux", "delai_heures")},
-            "delai": str(s["delai_heures"]) if s.get("delai_heures") else "",
-            "canaux": s["canaux"] + [{"outil": "", "adresse": ""}] * (3 - len(s["canaux"])),
-        }
-        for s in payload["services"]
-    ]
-    return data
-
-
-def payload_from_requis(requis: Requis) -> dict[str, Any]:
-    """The current content of a published entry, to prefill an update form."""
-    return {
-        "nature": requis.nature.value,
-        "requis": {
-            "nom": requis.nom,
-            "finess": requis.finess,
-            "rpps": requis.rpps,
-            "civilite": requis.civilite,
-            "prenom": requis.prenom,
-            "profession": requis.profession_code,
-            "adresse": requis.adresse,
-            "code_postal": requis.code_postal,
-            "ville": requis.ville,
-            "departement": requis.departement_code,
-            "site_web": requis.site_web,
-            "telephone": requis.telephone,
-        },
-        "contact": {
-            "nom": requis.contact_nom or "",
-            "fonction": None,
-            "email": requis.contact_email or "",
-            "telephone": None,
-        },
-        "services": [
-            {
-                "nom": s.nom,
-                "specialite": s.specialite.slug,
-                "thematiques": [t.slug for t in s.thematiques],
-                "description": s.description,
-                "demandeurs": s.demandeurs,
-                "pieces": s.pieces_a_joindre,
-                "delai_heures": s.delai_reponse_heures,
-                "disponibilite": s.disponibilite,
-                "public": s.public.value,
-                "regional": s.couverture_regionale,
-                "departements": [d.code for d in s.departements],
-                "canaux": [{"outil": c.outil.slug, "adresse": c.adresse} for c in s.canaux],
-            }
-            for s in requis.services
-        ],
-    }
-
-
-def apply_payload(requis: Requis, payload: dict[str, Any]) -> None:
-    """Write a payload's content onto a requis (its services are replaced)."""
-    identity = payload["requis"]
-    requis.nom = identity["nom"]
-    requis.finess = identity.get("finess")
-    requis.rpps = identity.get("rpps")
-    requis.civilite = identity.get("civilite")
-    requis.prenom = identity.get("prenom")
-    requis.profession_code = identity.get("profession")
-    for name in ("adresse", "code_postal", "ville", "site_web", "telephone"):
-        setattr(requis, name, identity.get(name))
-    requis.departement_code = identity["departement"]
-    requis.contact_nom = payload["contact"]["nom"]
-    requis.contact_email = payload["contact"]["email"]
-    # Reference lists are read once per request, not once per entry (an import applies many).
-    specialites = {s.slug: s for s in directory.specialites()}
-    outils = {o.slug: o for o in directory.outils()}
-    departements = {d.code: d for d in directory.departements()}
-    # A temporary unavailability set by staff survives a revision of the same service.
-    unavailable = {
-        (s.nom, s.specialite_id): (s.indisponible, s.indisponible_message)
-        for s in requis.services
-        if s.indisponible
-    }
-    requis.services = [
-        Service(
-            position=i,
-            nom=s["nom"],
-            specialite=specialites[s["specialite"]],
-            thematiques=[specialites[t] for t in s["thematiques"]],
-            description=s.get("description"),
-            demandeurs=s.get("demandeurs"),
-            pieces_a_joindre=s.get("pieces"),
-            delai_reponse_heures=s.get("delai_heures"),
-            disponibilite=s.get("disponibilite"),
-            public=Public(s["public"]),
-            couverture_regionale=s["regional"],
-            departements=[departements[c] for c in s["departements"]],
-            canaux=[
-                Canal(position=j, outil=outils[c["outil"]], adresse=c["adresse"])
-                for j, c in enumerate(s["canaux"])
-            ],
-        )
-        for i, s in enumerate(payload["services"])
-    ]
-    for service in requis.services:
-        state = unavailable.get((service.nom, service.specialite.id))
-        if state:
-            service.indisponible, service.indisponible_message = state
-
-
-# --- duplicates ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    requis: Requis
-    identifier: str
-
-    @property
-    def published(self) -> bool:
-        return self.requis.statut == Statut.PUBLISHED
-
-
-def find_duplicate(payload: dict[str, Any], exclude: int | None = None) -> Duplicate | None:
-    """A live (pending or published) entry with the same FINESS or RPPS (other than ``exclude``)."""
-    identity = payload["requis"]
-    for column, value in (
-        (Requis.finess, identity.get("finess")),
-        (Requis.rpps, identity.get("rpps")),
-    ):
-        if value:
-            found = db.session.scalar(
-                select(Requis).where(
-                    column == value, Requis.statut.in_(LIVE_STATUTS), Requis.id != (exclude or 0)
-                )
-            )
-            if found is not None:
-                return Duplicate(found, value)
-    return None
-
-
-def find_homonyms(payload: dict[str, Any], exclude: int | None = None) -> list[Requis]:
-    """Live entries with the same name and town: a duplicate that identifiers may not reveal."""
-    identity = payload["requis"]
-    return list(
-        db.session.scalars(
-            select(Requis).where(
-                func.lower(Requis.nom) == identity["nom"].lower(),
-                func.lower(Requis.ville) == (identity.get("ville") or "").lower(),
-                Requis.statut.in_(LIVE_STATUTS),
-                Requis.id != (exclude or 0),
-            )
-        )
-    )
-
-
 # --- operations ---------------------------------------------------------------------------------
 
 
@@ -288,14 +79,7 @@ def submit(payload: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]
     ``IntegrityError`` at that point means the same form (idempotency key) or
     the same identifier was committed concurrently.
     """
-    requis = Requis(
-        nature=NatureRequis(payload["nature"]),
-        statut=Statut.PENDING,
-        nom=payload["requis"]["nom"],
-        ville=payload["requis"]["ville"],
-        departement_code=payload["requis"]["departement"],
-    )
-    apply_payload(requis, payload)
+    requis = entries.new_requis(payload, Statut.PENDING)
     return _new_demande(NatureDemande.INSCRIPTION, requis, payload, idempotency_key)
 
 
@@ -307,7 +91,7 @@ def resubmit(demande: Demande, payload: dict[str, Any], token: str) -> None:
     demande.submissions += 1
     demande.contact_email = payload["contact"]["email"]
     if demande.nature == NatureDemande.INSCRIPTION:
-        apply_payload(demande.requis, payload)
+        entries.apply(demande.requis, payload)
     _queue_mails(demande, token, new=False)
     db.session.flush()
 
@@ -482,15 +266,24 @@ def confirmation_problem(link: ConfirmationLink | None, now: datetime | None = N
 def confirm(link: ConfirmationLink, now: datetime | None = None) -> datetime | None:
     """The contact says the entry is still exact: set ``verified_at``, use the link. Flushes.
 
-    Returns the previous ``verified_at``. Raises ValueError when the link
-    cannot be used (see :func:`confirmation_problem`).
+    Returns the previous ``verified_at``; the journal records the confirmation.
+    Raises :class:`DomainError` when the link cannot be used (see
+    :func:`confirmation_problem`).
     """
     now = now or utcnow()
     problem = confirmation_problem(link, now)
     if problem:
-        raise ValueError(problem)
+        raise DomainError(problem)
     previous = link.requis.verified_at
     link.used_at = now
     link.requis.verified_at = now
+    audit.log(
+        None,
+        Action.CONFIRMATION,
+        Subject.REQUIS,
+        link.requis_id,
+        {"verified_at": [previous.isoformat() if previous else None, now.isoformat()]},
+        actor_label=f"contact de la fiche ({link.email})",
+    )
     db.session.flush()
     return previous

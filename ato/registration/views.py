@@ -16,10 +16,10 @@ from flask_limiter import RequestLimit
 from sqlalchemy.exc import IntegrityError
 
 from ato.core.models import utcnow
+from ato.directory import entries
 from ato.directory import services as directory
 from ato.extensions import csrf, db, limiter
 from ato.mail import services as mail
-from ato.moderation import services as moderation
 from ato.registration import services
 from ato.registration.forms import FORMS, RequisForm, SignalementForm
 from ato.registration.models import StatutDemande
@@ -89,35 +89,35 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
         abort(404)
     form = FORMS[nature]()
     if request.method == "GET":
-        form.idem.data = services.new_idempotency_key()
+        form.idempotency_key.data = services.new_idempotency_key()
         return _render_form(form, nature)
-    if not services.valid_idempotency_key(form.idem.data):
-        form.idem.data = services.new_idempotency_key()
+    if not services.valid_idempotency_key(form.idempotency_key.data):
+        form.idempotency_key.data = services.new_idempotency_key()
     if form.handle_service_action(request.form.get("action", "")):
         return _render_form(form, nature)
     if form.site_internet.data:  # honeypot: answer as if all went well, keep nothing
         return render_template("registration/recu.html")
-    if not form.validate():
+    payload = form.validate_entry()
+    if payload is None:
         return _render_form(form, nature, expired=_csrf_failed(form)), 422
-    payload = services.payload_from_form(nature, form)
     # The identifier is checked *before* the key: an identical post (double click, back
     # and resubmit) that commits between the two lookups is then seen as this request,
     # never as a duplicate of it. After both, a twin's commit surfaces at our commit.
-    duplicate = services.find_duplicate(payload)
-    if services.find_by_key(form.idem.data) is not None:
-        return _to_tracking(form.idem.data)
+    duplicate = directory.find_duplicate(payload)
+    if services.find_by_key(form.idempotency_key.data) is not None:
+        return _to_tracking(form.idempotency_key.data)
     if duplicate is not None:
         return _render_form(form, nature, duplicate=duplicate), 409
     try:
-        services.submit(payload, form.idem.data)
+        services.submit(payload, form.idempotency_key.data)
         db.session.commit()
     except IntegrityError:  # the same form, or the same identifier, committed meanwhile
         db.session.rollback()
-        if services.find_by_key(form.idem.data) is not None:
-            return _to_tracking(form.idem.data)
-        return _render_form(form, nature, duplicate=services.find_duplicate(payload)), 409
-    mail.try_deliver()
-    return _to_tracking(form.idem.data, nouveau=True)
+        if services.find_by_key(form.idempotency_key.data) is not None:
+            return _to_tracking(form.idempotency_key.data)
+        return _render_form(form, nature, duplicate=directory.find_duplicate(payload)), 409
+    mail.nudge()
+    return _to_tracking(form.idempotency_key.data, nouveau=True)
 
 
 def _to_tracking(key: str, nouveau: bool = False) -> Response:
@@ -139,22 +139,25 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
     if demande.statut == StatutDemande.A_COMPLETER:
         if request.method == "POST":
             form = FORMS[nature]()
-            if not form.handle_service_action(request.form.get("action", "")) and form.validate():
-                payload = services.payload_from_form(nature, form)
-                duplicate = services.find_duplicate(payload, exclude=demande.requis_id)
+            payload = (
+                None
+                if form.handle_service_action(request.form.get("action", ""))
+                else form.validate_entry()
+            )
+            if payload is not None:
+                duplicate = directory.find_duplicate(payload, exclude=demande.requis_id)
                 if duplicate is None:
                     try:
                         services.resubmit(demande, payload, token)
                         db.session.commit()
                     except IntegrityError:  # the identifier was taken meanwhile
                         db.session.rollback()
-                        duplicate = services.find_duplicate(payload, exclude=demande.requis_id)
+                        duplicate = directory.find_duplicate(payload, exclude=demande.requis_id)
                     else:
-                        mail.try_deliver()
+                        mail.nudge()
                         return redirect(url_for("registration.suivi", token=token), 303)
         else:
-            form = FORMS[nature](data=services.form_data_from_payload(demande.payload))
-            form.populate_choices()
+            form = FORMS[nature].from_entry(demande.payload)
     elif request.method == "POST":
         return redirect(url_for("registration.suivi", token=token), 303)
     page = render_template(
@@ -179,7 +182,7 @@ def demander_lien(requis_id: int) -> str:
         abort(404)
     services.send_update_link(requis)
     db.session.commit()
-    mail.try_deliver()
+    mail.nudge()
     return render_template("registration/lien_envoye.html", requis=requis)
 
 
@@ -193,31 +196,27 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
     nature = requis.nature.value
     title = f"Mettre à jour la fiche : {requis.display_name}"
     if request.method == "GET":
-        form = FORMS[nature](
-            data=services.form_data_from_payload(services.payload_from_requis(requis))
-        )
-        form.populate_choices()
-        form.idem.data = services.new_idempotency_key()
+        form = FORMS[nature].from_entry(entries.from_requis(requis))
+        form.idempotency_key.data = services.new_idempotency_key()
         return _render_form(form, nature, title=title, update=requis)
     form = FORMS[nature]()
-    if not services.valid_idempotency_key(form.idem.data):
-        form.idem.data = services.new_idempotency_key()
+    if not services.valid_idempotency_key(form.idempotency_key.data):
+        form.idempotency_key.data = services.new_idempotency_key()
     if form.handle_service_action(request.form.get("action", "")):
         return _render_form(form, nature, title=title, update=requis)
-    if not form.validate():
+    payload = form.validate_entry()
+    if payload is None:
         return _render_form(
             form, nature, title=title, update=requis, expired=_csrf_failed(form)
         ), 422
-    if services.find_by_key(form.idem.data) is None:
+    if services.find_by_key(form.idempotency_key.data) is None:
         try:
-            services.propose_update(
-                requis, services.payload_from_form(nature, form), form.idem.data
-            )
+            services.propose_update(requis, payload, form.idempotency_key.data)
             db.session.commit()
         except IntegrityError:  # the same form committed concurrently: one request
             db.session.rollback()
-        mail.try_deliver()
-    return _to_tracking(form.idem.data, nouveau=True)
+        mail.nudge()
+    return _to_tracking(form.idempotency_key.data, nouveau=True)
 
 
 @bp.route("/requis/<int:requis_id>/signaler", methods=["GET", "POST"])
@@ -254,15 +253,7 @@ def confirmation(token: str) -> str | Response | tuple[str, int]:
             "registration/confirmation.html", link=link, problem=problem, done=done
         ), 200 if done else 404
     if request.method == "POST":
-        previous = services.confirm(link)
-        moderation.audit(
-            None,
-            "confirmation",
-            "requis",
-            link.requis_id,
-            {"verified_at": [previous.isoformat() if previous else None, link.used_at.isoformat()]},
-            actor_label=f"contact de la fiche ({link.email})",
-        )
+        services.confirm(link)
         db.session.commit()
         return redirect(url_for("registration.confirmation", token=token, merci=1), 303)
     return render_template("registration/confirmation.html", link=link, problem=None, done=False)

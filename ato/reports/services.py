@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
 
+from ato.core.audit import log as audit
 from ato.core.models import utcnow
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -35,7 +36,6 @@ from ato.directory.models import (
     service_thematique,
 )
 from ato.extensions import db
-from ato.moderation.services import audit
 from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport, ValeurDepartementale
 from ato.web import PARIS
 

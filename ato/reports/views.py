@@ -14,18 +14,16 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ato.core.access import Role, requires, staff_blueprint
 from ato.directory import services as directory
 from ato.extensions import db
-from ato.moderation.views import deny_by_default, no_store
 from ato.reports import graphiques, services
 from ato.reports.forms import ImportForm, IndicateurForm
 from ato.reports.models import Indicateur, JeuDepartemental
 from ato.web import nombre, render_error
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
-admin_bp = Blueprint("reports_admin", __name__, url_prefix="/admin/rapports")
-admin_bp.before_request(deny_by_default)
-admin_bp.after_request(no_store)
+admin_bp = staff_blueprint("reports_admin", __name__, "/admin/rapports")
 
 
 # --- number formatting --------------------------------------------------------------------
@@ -162,11 +160,13 @@ def graphique_csv(slug: str, graphique: str) -> Response:
 
 
 @admin_bp.get("/")
+@requires(Role.MODERATEUR)
 def admin() -> str:
     return render_template("reports/admin.html", rapports=services.all_for_staff())
 
 
 @admin_bp.route("/indicateurs/<int:indicateur_id>", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
 def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
     item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
     form = IndicateurForm(
@@ -194,6 +194,7 @@ def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
 
 
 @admin_bp.post("/indicateurs/<int:indicateur_id>/<action>")
+@requires(Role.MODERATEUR)
 def indicateur_publication(indicateur_id: int, action: str) -> Response:
     item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
     if action not in ("publier", "depublier"):
@@ -216,6 +217,7 @@ def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200): 
 
 
 @admin_bp.route("/jeux/<int:jeu_id>/import", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
 def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
     jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
     form = ImportForm(
@@ -248,6 +250,7 @@ def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
 
 
 @admin_bp.errorhandler(RequestEntityTooLarge)
+@requires(Role.MODERATEUR)
 def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
     """A file over the request limit: the import page again, saying so, nothing changed."""
     authenticated = current_user.is_authenticated
@@ -267,6 +270,7 @@ def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
 
 
 @admin_bp.post("/jeux/<int:jeu_id>/<action>")
+@requires(Role.MODERATEUR)
 def jeu_publication(jeu_id: int, action: str) -> Response:
     jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
     if action not in ("publier", "depublier"):

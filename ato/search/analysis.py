@@ -10,7 +10,6 @@ which applies the same steps to the same words.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from whoosh.analysis import (
@@ -23,17 +22,10 @@ from whoosh.analysis import (
 )
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
+from ato.core.text import fold
+
 WORD = re.compile(r"\w+", re.UNICODE)
 MIN_LENGTH = 2
-
-
-def fold(text: str) -> str:
-    """Lowercase, strip accents and ligatures: ``Œdème Cœur`` → ``oedeme coeur``."""
-    if text.isascii():
-        return text.lower()
-    text = text.casefold().replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:

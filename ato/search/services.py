@@ -29,14 +29,12 @@ from whoosh.spelling import ListCorrector
 from ato.directory import services as directory
 from ato.directory.models import (
     Canal,
-    Departement,
     NatureRequis,
     Outil,
     Requis,
     Service,
     Specialite,
     Statut,
-    service_departement,
     service_thematique,
 )
 from ato.extensions import db
@@ -495,17 +493,12 @@ def sql_facet_counts(filters: Filters, base: Select | None = None) -> dict[str, 
         )
         counts["departement"] = Counter(dict(rows.all()))
     else:
-        listed = select(
-            service_departement.c.departement_code.label("code"),
-            service_departement.c.service_id.label("sid"),
-        ).where(service_departement.c.service_id.in_(select(dep_ids.c.id)))
-        regional = (
-            select(Departement.code.label("code"), Service.id.label("sid"))
-            .select_from(Departement)
-            .join(Service, Service.couverture_regionale.is_(True))
-            .where(Service.id.in_(select(dep_ids.c.id)))
+        pairs = directory.coverage().subquery()
+        pairs = (
+            select(pairs.c.departement_code.label("code"), pairs.c.service_id.label("sid"))
+            .where(pairs.c.service_id.in_(select(dep_ids.c.id)))
+            .subquery()
         )
-        pairs = union_all(listed, regional).subquery()
         rows = db.session.execute(
             select(pairs.c.code, func.count(func.distinct(pairs.c.sid))).group_by(pairs.c.code)
         )

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from ato.core.audit import AuditEntry
+from ato.directory import entries
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail.models import OutboxMessage
 from ato.registration.models import Demande, StatutDemande
-from tests.moderation.conftest import decide
+from tests.backoffice import decide
 from tests.staff import login, make_user
 
 
@@ -112,9 +113,9 @@ def test_no_stored_xss_in_any_back_office_page(app, client, submitted):
             ],
         )
         rid = requis.id
-        from ato.moderation import services
+        from ato.core import audit
 
-        services.audit(None, "correction", "requis", rid, {payload: [payload, payload]})
+        audit.log(None, "correction", "requis", rid, {payload: [payload, payload]})
         from ato.registration import services as registration
 
         registration.report_error(requis, "autre", payload, None)
@@ -145,7 +146,7 @@ def test_javascript_addresses_are_refused_at_submission(app, client):
     html_page = client.get("/inscription/etablissement").get_data(as_text=True)
     data = establishment_data(
         csrf_token=hidden_value(html_page, "csrf_token"),
-        idem=hidden_value(html_page, "idem"),
+        idempotency_key=hidden_value(html_page, "idempotency_key"),
         site_web="javascript:alert(1)",
         **{"services-0-canaux-0-adresse": "javascript:alert(1)"},
     )
@@ -170,7 +171,7 @@ def test_the_queue_shows_counts_and_age_oldest_first(app, client, smtp):
             requis = make_requis(nom=name)
             with freeze_time(now - timedelta(days=days)):
                 registration.propose_update(
-                    requis, registration.payload_from_requis(requis), name[:3] * 11
+                    requis, entries.from_requis(requis), name[:3] * 11
                 )
             db.session.commit()
     make_user(app)
@@ -200,7 +201,7 @@ def test_an_update_of_an_archived_entry_is_not_applied(app, client, smtp):
 
     with app.test_request_context():
         requis = make_requis(nom="Archivée fictive")
-        payload = registration.payload_from_requis(requis)
+        payload = entries.from_requis(requis)
         payload["requis"]["ville"] = "Albi"
         demande, _ = registration.propose_update(requis, payload, "a" * 32)
         requis.statut = Statut.ARCHIVED

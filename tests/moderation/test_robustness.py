@@ -4,8 +4,8 @@ import html
 
 import pytest
 
+from tests.backoffice import post
 from tests.factories import make_requis
-from tests.moderation.conftest import post
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,6 @@ def form_page(client):
 
     def get(nature: str = "etablissement"):
         html = client.get(f"/inscription/{nature}").get_data(as_text=True)
-        return html, hidden_value(html, "csrf_token"), hidden_value(html, "idem")
+        return html, hidden_value(html, "csrf_token"), hidden_value(html, "idempotency_key")
 
     return get

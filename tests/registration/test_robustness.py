@@ -26,7 +26,7 @@ FIELDS = [
     "services-0-canaux-0-adresse",
     "services-0-thematiques",
     "action",
-    "idem",
+    "idempotency_key",
     "services-7-nom",
     "services-0-canaux-9-adresse",
 ]
@@ -70,6 +70,7 @@ def test_a_form_left_open_for_hours_still_submits(app, client, form_page, smtp):
     html, csrf, idem = form_page()
     with freeze_time(timedelta(hours=5), tick=True):
         response = client.post(
-            "/inscription/etablissement", data=establishment_data(csrf_token=csrf, idem=idem)
+            "/inscription/etablissement",
+            data=establishment_data(csrf_token=csrf, idempotency_key=idem),
         )
     assert response.status_code == 303

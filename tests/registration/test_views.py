@@ -9,6 +9,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
+from ato.core.models import utcnow
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail.models import OutboxMessage
@@ -20,7 +21,7 @@ from tests.registration.conftest import establishment_data, hidden_value
 
 def post_form(client, form_page, nature="etablissement", **overrides):
     html, csrf, idem = form_page(nature)
-    data = establishment_data(**{"csrf_token": csrf, "idem": idem, **overrides})
+    data = establishment_data(**{"csrf_token": csrf, "idempotency_key": idem, **overrides})
     return client.post(f"/inscription/{nature}", data=data), idem
 
 
@@ -66,7 +67,7 @@ def test_pending_entry_is_not_public(app, client, form_page, smtp):
 
 def test_the_same_form_posted_twice_is_one_request(app, client, form_page, smtp):
     html, csrf, idem = form_page()
-    data = establishment_data(csrf_token=csrf, idem=idem)
+    data = establishment_data(csrf_token=csrf, idempotency_key=idem)
     first = client.post("/inscription/etablissement", data=data)
     second = client.post("/inscription/etablissement", data=data)
     assert first.headers["Location"].split("?")[0] == second.headers["Location"].split("?")[0]
@@ -78,7 +79,7 @@ def test_concurrent_identical_posts_create_one_request(app, app_config, form_pag
     html, csrf, idem = form_page()
     app.config["WTF_CSRF_ENABLED"] = False  # threads share no session cookie
     try:
-        data = establishment_data(idem=idem)
+        data = establishment_data(idempotency_key=idem)
         results = []
 
         def post():
@@ -112,7 +113,7 @@ def test_a_twin_post_committed_between_the_lookups_lands_on_the_same_tracking_pa
     from ato.registration import views
 
     html_page, csrf, idem = form_page()
-    data = establishment_data(csrf_token=csrf, idem=idem)
+    data = establishment_data(csrf_token=csrf, idempotency_key=idem)
     real = views.services.find_duplicate
     twin = []
     started = threading.Event()
@@ -269,6 +270,8 @@ def test_tracking_page_shows_each_status(app, client, form_page, smtp):
         with app.app_context():
             demande = db.session.scalars(select(Demande)).one()
             demande.statut, demande.message = StatutDemande(statut), message
+            # the database ties a decision date to the decided states
+            demande.decided_at = utcnow() if statut in ("publiee", "refusee") else None
             db.session.commit()
         page = html.unescape(client.get(url).get_data(as_text=True))
         assert text in page
@@ -296,7 +299,9 @@ def test_a_request_to_complete_is_edited_and_resubmitted_through_the_link(
     assert 'value="Télédermatologie"' in page
     csrf = hidden_value(page, "csrf_token")
     data = establishment_data(
-        csrf_token=csrf, idem=hidden_value(page, "idem"), **{"services-0-delai": "24"}
+        csrf_token=csrf,
+        idempotency_key=hidden_value(page, "idempotency_key"),
+        **{"services-0-delai": "24"},
     )
     assert client.post(url, data=data).status_code == 303
     with app.app_context():
@@ -331,7 +336,7 @@ def test_a_revision_never_changes_the_published_entry(app, client, smtp):
     assert 'value="CHU fictif publié"' in form
     data = establishment_data(
         csrf_token=hidden_value(form, "csrf_token"),
-        idem=hidden_value(form, "idem"),
+        idempotency_key=hidden_value(form, "idempotency_key"),
         nom="CHU fictif renommé",
         finess=None,
     )
@@ -412,7 +417,7 @@ def test_completing_with_an_identifier_already_taken_explains_and_keeps_the_inpu
     page = client.get(url).get_data(as_text=True)
     data = establishment_data(
         csrf_token=hidden_value(page, "csrf_token"),
-        idem=hidden_value(page, "idem"),
+        idempotency_key=hidden_value(page, "idempotency_key"),
         finess="340780477",
     )
     response = client.post(url, data=data)

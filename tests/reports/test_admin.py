@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ato.core.audit import AuditEntry
 from ato.extensions import db
 from ato.reports.models import Indicateur, JeuDepartemental
-from tests.moderation.test_permissions import admin_urls
+from tests.core.test_access import admin_urls
 from tests.reports.conftest import plain
 from tests.staff import csrf_of
 

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from ato.core.audit import AuditEntry
+from ato.directory import entries
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
-from ato.moderation import transfer
+from ato.transfer import services as transfer
 from tests.factories import make_requis, make_service, valid_finess, valid_rpps
 from tests.staff import csrf_of
 
@@ -157,7 +158,7 @@ def test_two_names_for_one_finess_are_refused(app, staff):
         (b"nom,ville\nA,B\n", "Colonnes obligatoires absentes"),
         (HEADER.encode() + b",inconnue\n", "Colonnes inconnues"),
         (HEADER.encode() + b"\n", "Aucune ligne"),
-        (b"\xff\xfe\x00garbage\x00\x00", "Colonnes obligatoires absentes"),
+        (b"\xff\xfe\x00garbage\x00\x00", "caractères nuls"),
     ],
 )
 def test_unreadable_files_get_a_french_message(app, staff, content, message):
@@ -291,7 +292,6 @@ def test_a_compressed_bomb_is_refused(app, staff):
 
 
 def test_an_export_imports_back_to_the_same_entry(app, staff):
-    from ato.registration import services as registration
 
     with app.app_context():
         requis = make_requis(
@@ -310,7 +310,7 @@ def test_an_export_imports_back_to_the_same_entry(app, staff):
                 ),
             ],
         )
-        before = registration.payload_from_requis(requis)
+        before = entries.from_requis(requis)
         rid = requis.id
     exported = staff.get("/admin/export.csv").get_data()
     with app.app_context():
@@ -322,5 +322,5 @@ def test_an_export_imports_back_to_the_same_entry(app, staff):
     staff.post("/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token})
     with app.app_context():
         copy = db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).one()
-        after = registration.payload_from_requis(copy)
+        after = entries.from_requis(copy)
         assert after == before

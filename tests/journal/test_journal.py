@@ -7,17 +7,17 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
+from ato.core import audit
 from ato.core.models import utcnow
 from ato.extensions import db
-from ato.moderation import services
+from tests.backoffice import post
 from tests.factories import make_requis
-from tests.moderation.conftest import post
 
 
 def _entries(app, *specs):
     with app.app_context():
         for action, label, object_id, changes in specs:
-            services.audit(None, action, "requis", object_id, changes, actor_label=label)
+            audit.log(None, action, "requis", object_id, changes, actor_label=label)
         db.session.commit()
 
 

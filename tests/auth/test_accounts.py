@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ato.auth.models import User
 from ato.core.audit import AuditEntry
 from ato.extensions import db
-from tests.moderation.conftest import post
+from tests.backoffice import post
 from tests.staff import csrf_of, login
 
 

@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from ato.core.audit import AuditEntry
 from ato.core.models import utcnow
+from ato.curation import services
 from ato.directory.models import Requis
 from ato.extensions import db
-from ato.moderation import services
 from ato.registration.models import ConfirmationLink
+from tests.backoffice import post
 from tests.factories import make_requis
-from tests.moderation.conftest import post
 
 
 def _links(smtp, kind="confirmation"):

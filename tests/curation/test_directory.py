@@ -8,14 +8,15 @@ from sqlalchemy import select
 
 from ato.core.audit import AuditEntry
 from ato.core.models import utcnow
+from ato.directory import entries
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
-from ato.moderation import services
+from ato.moderation import services as moderation
 from ato.registration import services as registration
 from ato.registration.models import Demande, StatutDemande
+from tests.backoffice import decide, post
 from tests.factories import make_requis, make_service
 from tests.forms import form_data
-from tests.moderation.conftest import decide, post
 
 
 def _audit(action):
@@ -59,14 +60,14 @@ def test_a_revision_replaces_the_published_version_only_on_approval(app, staff, 
     with app.test_request_context():
         requis = make_requis(nom="CHU fictif", contact_email="contact@chu-fictif.fr")
         rid = requis.id
-        payload = registration.payload_from_requis(requis)
+        payload = entries.from_requis(requis)
         payload["requis"]["telephone"] = "05 61 99 99 99"
         payload["services"][0]["delai_heures"] = 24
         demande, _ = registration.propose_update(requis, payload, "k" * 32)
         db.session.commit()
         did = demande.id
         assert db.session.get(Requis, rid).telephone is None
-        assert set(services.diff(db.session.get(Demande, did))) == {
+        assert set(moderation.diff(db.session.get(Demande, did))) == {
             "requis.telephone",
             "service 1.delai_heures",
         }

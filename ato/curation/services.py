@@ -1,0 +1,259 @@
+"""The directory as staff keep it true: edits, availability, archive and deletion,
+verification and confirmation campaigns, the freshness of entries, what the public
+reports. Operations flush; the view commits once.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
+
+from ato.auth.models import User
+from ato.core import audit
+from ato.core.audit import Action, Subject
+from ato.core.errors import DomainError, Forbidden
+from ato.core.models import utcnow
+from ato.directory import entries
+from ato.directory import services as directory
+from ato.directory.models import NatureRequis, Requis, Service, Statut
+from ato.extensions import db
+from ato.registration import services as registration
+from ato.registration.models import Demande, NatureDemande, Signalement, StatutDemande
+
+
+def revise(requis: Requis, payload: dict[str, Any], actor: User) -> Demande:
+    """Staff edit a published entry: applied at once, recorded as a revision. Flushes."""
+    changes = entries.diff(entries.from_requis(requis), payload)
+    key = secrets.token_hex(32)
+    demande = Demande(
+        nature=NatureDemande.MODIFICATION,
+        statut=StatutDemande.PUBLIEE,
+        requis=requis,
+        payload=payload,
+        token_hash=registration.token_hash(key),
+        idempotency_key=key,
+        contact_email=payload["contact"]["email"] or actor.email,
+        auteur_id=actor.id,
+        decided_by_id=actor.id,
+        decided_at=utcnow(),
+    )
+    db.session.add(demande)
+    entries.apply(requis, payload)
+    audit.log(actor, Action.MODIFICATION_EQUIPE, Subject.REQUIS, requis.id, changes)
+    db.session.flush()
+    return demande
+
+
+def set_unavailable(service: Service, unavailable: bool, message: str, actor: User) -> None:
+    """Mark one service temporarily unavailable (shown publicly), or available again."""
+    message = message.strip()[:500] or None if unavailable else None
+    before = [service.indisponible, service.indisponible_message]
+    service.indisponible = unavailable
+    service.indisponible_message = message
+    audit.log(
+        actor,
+        Action.INDISPONIBILITE if unavailable else Action.DISPONIBILITE,
+        Subject.REQUIS,
+        service.requis_id,
+        {
+            f"service {service.nom}.indisponible": [before[0], unavailable],
+            f"service {service.nom}.message": [before[1], message],
+        },
+    )
+    db.session.flush()
+
+
+def _set_statut(requis: Requis, statut: Statut, actor: User, action: Action) -> None:
+    audit.log(
+        actor, action, Subject.REQUIS, requis.id, {"statut": [requis.statut.value, statut.value]}
+    )
+    requis.statut = statut
+    if statut == Statut.PUBLISHED:
+        requis.published_at = requis.published_at or utcnow()
+    db.session.flush()
+
+
+def archive(requis: Requis, actor: User) -> None:
+    """Unpublish an entry: it leaves the public pages and the index, nothing is lost."""
+    if requis.statut != Statut.PUBLISHED:
+        raise DomainError("Seule une fiche publiée peut être archivée.")
+    _set_statut(requis, Statut.ARCHIVED, actor, Action.ARCHIVAGE)
+
+
+def restore(requis: Requis, actor: User) -> None:
+    """Publish an archived entry again (its identifiers must not be taken meanwhile)."""
+    if requis.statut != Statut.ARCHIVED:
+        raise DomainError("Seule une fiche archivée peut être republiée.")
+    if directory.find_duplicate(entries.from_requis(requis), exclude=requis.id):
+        raise DomainError("Une autre fiche active porte déjà ce FINESS ou ce RPPS.")
+    _set_statut(requis, Statut.PUBLISHED, actor, Action.REPUBLICATION)
+
+
+def delete(requis: Requis, actor: User) -> None:
+    """Delete an entry for good (administrators): its content stays in the audit log."""
+    if not actor.is_admin:
+        raise Forbidden("Réservé aux administrateurs.")
+    audit.log(
+        actor,
+        Action.SUPPRESSION,
+        Subject.REQUIS,
+        requis.id,
+        {"fiche": [entries.from_requis(requis), None]},
+    )
+    db.session.delete(requis)
+    db.session.flush()
+
+
+def mark_verified(requis: Requis, actor: User, now: datetime | None = None) -> None:
+    """Staff checked the entry with the requis (e.g. by phone): it counts as verified now."""
+    now = now or utcnow()
+    audit.log(
+        actor,
+        Action.VERIFICATION,
+        Subject.REQUIS,
+        requis.id,
+        {"verified_at": [_iso(requis.verified_at), _iso(now)]},
+    )
+    requis.verified_at = now
+    db.session.flush()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def close_signalement(signalement: Signalement, actor: User) -> None:
+    """An error report from the public has been dealt with."""
+    audit.log(
+        actor,
+        Action.SIGNALEMENT_TRAITE,
+        Subject.REQUIS,
+        signalement.requis_id,
+        {"signalement": [signalement.commentaire, None]},
+    )
+    signalement.closed_at = utcnow()
+    db.session.flush()
+
+
+# --- freshness ------------------------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=365)
+DUE_WITHIN = timedelta(days=90)
+
+
+class Fraicheur(enum.StrEnum):
+    JAMAIS = "jamais"
+    PERIMEE = "perimee"
+    A_ECHEANCE = "a_echeance"
+    A_JOUR = "a_jour"
+
+    @property
+    def label(self) -> str:
+        return {
+            "jamais": "Jamais vérifiée",
+            "perimee": "Vérifiée il y a plus de 12 mois",
+            "a_echeance": "À revérifier dans les 3 mois",
+            "a_jour": "À jour",
+        }[self.value]
+
+
+def freshness_filter(query: Select, fraicheur: Fraicheur, now: datetime) -> Select:
+    """Restrict a query on Requis to one freshness class at ``now``."""
+    stale = now - STALE_AFTER
+    due = stale + DUE_WITHIN
+    if fraicheur == Fraicheur.JAMAIS:
+        return query.where(Requis.verified_at.is_(None))
+    if fraicheur == Fraicheur.PERIMEE:
+        return query.where(Requis.verified_at < stale)
+    if fraicheur == Fraicheur.A_ECHEANCE:
+        return query.where(Requis.verified_at >= stale, Requis.verified_at < due)
+    return query.where(Requis.verified_at >= due)
+
+
+def freshness(now: datetime | None = None) -> dict[Fraicheur, list[Requis]]:
+    """Published entries by freshness class, least recently verified first."""
+    now = now or utcnow()
+    base = (
+        select(Requis)
+        .where(Requis.statut == Statut.PUBLISHED)
+        .options(selectinload(Requis.departement))
+        .order_by(Requis.verified_at.asc().nulls_first(), Requis.nom)
+    )
+    return {
+        f: list(db.session.scalars(freshness_filter(base, f, now)))
+        for f in (Fraicheur.JAMAIS, Fraicheur.PERIMEE, Fraicheur.A_ECHEANCE)
+    }
+
+
+def send_campaign(requis_ids: list[int], actor: User) -> tuple[list[Requis], list[Requis]]:
+    """Confirmation campaign: mail each entry's contact. Returns (sent, skipped). Flushes."""
+    targets = db.session.scalars(
+        select(Requis).where(Requis.id.in_(requis_ids)).order_by(Requis.nom)
+    ).all()
+    sent, skipped = [], []
+    for requis in targets:
+        if registration.send_confirmation(requis, actor.id):
+            audit.log(
+                actor,
+                Action.CAMPAGNE_CONFIRMATION,
+                Subject.REQUIS,
+                requis.id,
+                {"envoi": [None, requis.contact_email]},
+            )
+            sent.append(requis)
+        else:
+            skipped.append(requis)
+    db.session.flush()
+    return sent, skipped
+
+
+# --- the directory as staff see it ---------------------------------------------------------------
+
+
+def directory_query(
+    *,
+    statut: str = "",
+    departement: str = "",
+    specialite: int | None = None,
+    nature: str = "",
+    fraicheur: str = "",
+    q: str = "",
+    now: datetime | None = None,
+) -> Select:
+    """Entries for the staff list; every filter value is whitelisted by the form."""
+    query = select(Requis).options(selectinload(Requis.departement)).order_by(Requis.nom, Requis.id)
+    if statut:
+        query = query.where(Requis.statut == Statut(statut))
+    if departement:
+        query = query.where(Requis.departement_code == departement)
+    if nature:
+        query = query.where(Requis.nature == NatureRequis(nature))
+    if specialite:
+        query = query.where(
+            Requis.id.in_(select(Service.requis_id).where(Service.specialite_id == specialite))
+        )
+    if fraicheur:
+        query = freshness_filter(query, Fraicheur(fraicheur), now or utcnow())
+    if q:
+        for word in q.split()[:8]:
+            query = query.where(
+                or_(
+                    *(
+                        column.icontains(word, autoescape=True)
+                        for column in (
+                            Requis.nom,
+                            Requis.prenom,
+                            Requis.ville,
+                            Requis.finess,
+                            Requis.rpps,
+                            Requis.contact_email,
+                        )
+                    )
+                )
+            )
+    return query

@@ -1,0 +1,421 @@
+"""CSV import and export of the directory.
+
+The import reads one line per service; lines with the same FINESS (or RPPS,
+or, for a device without FINESS, the same name and town) make one entry. Each
+entry goes through :func:`ato.directory.entries.validate`, the check every
+submission passes (FINESS and RPPS keys, MSSanté addresses, links, phones), and
+each error comes back with its line and column. :func:`plan` writes nothing: it
+reports what would be created and every error; :func:`apply` creates the
+entries only when the plan has no error at all. The export writes the import's
+columns, so that an export can be imported again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ato.auth.models import User
+from ato.core import audit, csvfile
+from ato.core.audit import Action, Subject
+from ato.core.errors import DomainError
+from ato.core.models import utcnow
+from ato.core.text import fold
+from ato.directory import entries
+from ato.directory import services as directory
+from ato.directory.models import Canal, Requis, Service, Statut
+from ato.extensions import db
+
+IDENTITY = [
+    "nature",
+    "nom",
+    "finess",
+    "rpps",
+    "civilite",
+    "prenom",
+    "profession",
+    "adresse",
+    "code_postal",
+    "ville",
+    "departement",
+    "telephone",
+    "site_web",
+    "contact_nom",
+    "contact_email",
+]
+SERVICE = [
+    "service",
+    "specialite",
+    "thematiques",
+    "description",
+    "demandeurs",
+    "pieces",
+    "delai_heures",
+    "disponibilite",
+    "public",
+    "departements_acceptes",
+]
+CANAUX = entries.MAX_CANAUX  # every channel a service may have
+CHANNELS = [name for i in range(1, CANAUX + 1) for name in (f"outil_{i}", f"adresse_{i}")]
+COLUMNS = IDENTITY + SERVICE + CHANNELS
+REQUIRED = {"nature", "nom", "ville", "departement", "service", "specialite", "outil_1"}
+REGION = "region"
+MAX_LINES = 5000
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def export_rows(requis_list: Iterable[Requis]) -> Iterable[list[Any]]:
+    """One line per service, in the import's columns: an export can be imported again."""
+    for requis in requis_list:
+        entry = entries.from_requis(requis)
+        identity = {
+            "nature": entry["nature"],
+            **entry["requis"],
+            "contact_nom": entry["contact"]["nom"],
+            "contact_email": entry["contact"]["email"],
+        }
+        for s in entry["services"]:
+            values = dict(
+                identity,
+                service=s["nom"],
+                specialite=s["specialite"],
+                thematiques=";".join(s["thematiques"]),
+                description=s["description"],
+                demandeurs=s["demandeurs"],
+                pieces=s["pieces"],
+                delai_heures=s["delai_heures"],
+                disponibilite=s["disponibilite"],
+                public=s["public"],
+                departements_acceptes=REGION if s["regional"] else ";".join(s["departements"]),
+            )
+            for i, canal in enumerate(s["canaux"][:CANAUX], start=1):
+                values[f"outil_{i}"] = canal["outil"]
+                values[f"adresse_{i}"] = canal["adresse"]
+            yield [values.get(c) for c in COLUMNS]
+
+
+def export_published() -> str:
+    requis_list = db.session.scalars(
+        select(Requis)
+        .where(Requis.statut == Statut.PUBLISHED)
+        .order_by(Requis.departement_code, Requis.nom, Requis.id)
+        .options(
+            selectinload(Requis.services).selectinload(Service.specialite),
+            selectinload(Requis.services).selectinload(Service.thematiques),
+            selectinload(Requis.services).selectinload(Service.departements),
+            selectinload(Requis.services).selectinload(Service.canaux).selectinload(Canal.outil),
+        )
+    )
+    return csvfile.write(COLUMNS, export_rows(requis_list))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    number: int  # as a spreadsheet shows it: the header is line 1
+    values: dict[str, str]
+
+
+@dataclass
+class Entry:
+    """One entry to create, from one or more lines."""
+
+    lines: list[Line]
+    payload: dict[str, Any] | None = None
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        first = self.lines[0].values
+        return " ".join(v for v in (first.get("prenom"), first.get("nom")) if v) or "(sans nom)"
+
+
+@dataclass
+class Plan:
+    entries: list[Entry] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # file-level and line errors
+
+    @property
+    def all_errors(self) -> list[tuple[int, str]]:
+        found = list(self.errors)
+        for entry in self.entries:
+            found.extend(entry.errors)
+        return sorted(found)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.entries) and not self.all_errors
+
+    @property
+    def services(self) -> int:
+        return sum(len(e.lines) for e in self.entries)
+
+
+def read_lines(data: bytes, plan: Plan) -> list[Line]:
+    """Parse the file; header and file errors go to ``plan.errors``."""
+    try:
+        header_cells, records = csvfile.read(csvfile.decode(data))
+        header = [h.strip().lower() for h in header_cells]
+        missing = sorted(REQUIRED - set(header))
+        if missing:
+            plan.errors.append((1, "Colonnes obligatoires absentes : " + ", ".join(missing) + "."))
+        unknown = [h for h in header if h and h not in COLUMNS]
+        if unknown:
+            plan.errors.append((1, "Colonnes inconnues : " + ", ".join(unknown[:10]) + "."))
+        if missing or unknown:
+            return []
+        lines: list[Line] = []
+        for record in records:
+            row = record.cells
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(lines) >= MAX_LINES:
+                plan.errors.append(
+                    (record.number, f"Plus de {MAX_LINES} lignes : découpez le fichier.")
+                )
+                break
+            if len(row) > len(header):
+                plan.errors.append(
+                    (record.number, "Plus de cellules que de colonnes dans l'en-tête.")
+                )
+                continue
+            values = {
+                h: csvfile.unescape(row[i] if i < len(row) else "") for i, h in enumerate(header)
+            }
+            lines.append(Line(record.number, values))
+    except csvfile.CsvError as exc:
+        plan.errors.append((1, str(exc)))
+        return []
+    return lines
+
+
+def _key(values: dict[str, str]) -> tuple[str, ...]:
+    for column in ("finess", "rpps"):
+        digits = "".join(c for c in values.get(column, "") if c.isalnum())
+        if digits:
+            return (column, digits.upper())
+    return (
+        "nom",
+        fold(values.get("nature", "")),
+        fold(values.get("nom", "")),
+        fold(values["ville"]),
+    )
+
+
+class _Reference:
+    """Specialties found by code, slug or label (accents ignored), for lenient spreadsheets."""
+
+    def __init__(self) -> None:
+        self.entries = entries.Reference.load()
+        self.specialites: dict[str, str] = {}
+        for s in directory.specialites():
+            for name in (s.slug, s.libelle, s.code_r38 or ""):
+                if name:
+                    self.specialites[fold(name)] = s.slug
+
+    def specialite(self, value: str) -> str:
+        """The slug for a code, slug or label; the value itself when unknown (said later)."""
+        return self.specialites.get(fold(value), value.strip())
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+@dataclass
+class _Draft:
+    """An entry as read from its lines, and where each of its values came from."""
+
+    data: dict[str, Any]
+    channel_columns: dict[tuple[int, int], int]  # (service, kept channel) -> column number
+
+
+def _draft(entry: Entry, ref: _Reference) -> _Draft:
+    first = entry.lines[0].values
+    nature = first.get("nature", "").strip().lower()
+    identity = {
+        c: first.get(c, "")
+        for c in IDENTITY
+        if c not in ("nature",) and not c.startswith("contact_")
+    }
+    identity["departement"] = first.get("departement", "").strip().zfill(2)
+    if nature == "dispositif":
+        identity["type_dispositif"] = "autre"
+    columns: dict[tuple[int, int], int] = {}
+    services = []
+    for i, line in enumerate(entry.lines):
+        v = line.values
+        coverage = v.get("departements_acceptes", "").strip()
+        regional = fold(coverage) in (REGION, "occitanie", "toute l'occitanie")
+        canaux = []
+        for j in range(1, CANAUX + 1):
+            outil, adresse = v.get(f"outil_{j}", "").strip(), v.get(f"adresse_{j}", "").strip()
+            if outil or adresse:
+                columns[(i, len(canaux))] = j
+                canaux.append({"outil": outil.lower(), "adresse": adresse})
+        services.append(
+            {
+                "nom": v.get("service", ""),
+                "specialite": ref.specialite(v.get("specialite", "")),
+                "thematiques": [ref.specialite(t) for t in _split(v.get("thematiques", ""))],
+                "description": v.get("description"),
+                "demandeurs": v.get("demandeurs"),
+                "pieces": v.get("pieces"),
+                "delai_heures": v.get("delai_heures"),
+                "disponibilite": v.get("disponibilite"),
+                "public": v.get("public") or "tous",
+                "regional": regional,
+                "departements": [] if regional else [c.zfill(2) for c in _split(coverage)],
+                "canaux": canaux,
+            }
+        )
+    return _Draft(
+        {
+            "nature": nature,
+            "requis": identity,
+            "contact": {
+                "nom": first.get("contact_nom", ""),
+                "email": first.get("contact_email", ""),
+            },
+            "services": services,
+        },
+        columns,
+    )
+
+
+SERVICE_COLUMNS = {
+    "nom": "service",
+    "departements": "departements_acceptes",
+    "regional": "departements_acceptes",
+    "canaux": "outil_1",
+}
+
+
+def _place(entry: Entry, draft: _Draft, location: entries.Location) -> tuple[int, str]:
+    """The line and column of an entry error."""
+    first = entry.lines[0].number
+    match location:
+        case ("requis", str(name), *_):
+            return first, name
+        case ("contact", str(name), *_):
+            return first, f"contact_{name}"
+        case ("services", int(i), "canaux", int(j), str(name), *_) if i < len(entry.lines):
+            return entry.lines[i].number, f"{name}_{draft.channel_columns.get((i, j), j + 1)}"
+        case ("services", int(i), str(name), *_) if i < len(entry.lines):
+            return entry.lines[i].number, SERVICE_COLUMNS.get(name, name)
+        case (str(name), *_):
+            return first, name
+    return first, ""
+
+
+def plan(data: bytes) -> Plan:
+    """What an import would do. Writes nothing."""
+    result = Plan()
+    lines = read_lines(data, result)
+    groups: dict[tuple[str, ...], Entry] = {}
+    for line in lines:
+        missing = [c for c in sorted(REQUIRED) if not line.values.get(c)]
+        if missing:
+            result.errors.append(
+                (line.number, "Valeur obligatoire absente : " + ", ".join(missing))
+            )
+            continue
+        if line.values["nature"].lower() not in entries.NATURES:
+            result.errors.append(
+                (line.number, "Nature inconnue : indiquez etablissement, liberal ou dispositif.")
+            )
+            continue
+        groups.setdefault(_key(line.values), Entry([])).lines.append(line)
+    ref = _Reference()
+    seen: dict[str, int] = {}
+    for entry in groups.values():
+        result.entries.append(entry)
+        first = entry.lines[0]
+        for line in entry.lines[1:]:
+            differing = [
+                c for c in IDENTITY if fold(line.values.get(c, "")) != fold(first.values.get(c, ""))
+            ]
+            if differing:
+                entry.errors.append(
+                    (
+                        line.number,
+                        f"Même fiche que la ligne {first.number} (même identifiant) mais "
+                        f"{', '.join(differing)} différent(s) : les lignes d'une même fiche "
+                        "doivent porter la même identité.",
+                    )
+                )
+        if len(entry.lines) > entries.MAX_SERVICES:
+            entry.errors.append((first.number, f"Plus de {entries.MAX_SERVICES} services."))
+            continue
+        draft = _draft(entry, ref)
+        try:
+            entry.payload = entries.validate(draft.data, reference=ref.entries)
+        except entries.InvalidEntry as exc:
+            for location, messages in exc.errors.items():
+                number, column = _place(entry, draft, location)
+                for message in messages:
+                    entry.errors.append((number, f"Colonne « {column} » : {message}"))
+            continue
+        for identifier in entries.identifiers(entry.payload):
+            if identifier in seen:
+                entry.errors.append(
+                    (
+                        first.number,
+                        f"Identifiant {identifier} déjà utilisé par une autre fiche du fichier "
+                        f"(ligne {seen[identifier]}).",
+                    )
+                )
+            seen.setdefault(identifier, first.number)
+        for homonym in directory.find_homonyms(entry.payload)[:1]:
+            entry.errors.append(
+                (
+                    first.number,
+                    f"Une fiche « {homonym.display_name} » ({homonym.ville}) existe déjà dans "
+                    "l'annuaire : import déjà fait ?",
+                )
+            )
+        duplicate = directory.find_duplicate(entry.payload)
+        if duplicate is not None:
+            entry.errors.append(
+                (
+                    first.number,
+                    f"Identifiant {duplicate.identifier} déjà présent dans l'annuaire "
+                    f"(fiche « {duplicate.requis.display_name} »).",
+                )
+            )
+    if not lines and not result.errors:
+        result.errors.append((1, "Aucune ligne à importer."))
+    return result
+
+
+def apply(result: Plan, actor: User) -> list[Requis]:
+    """Create the planned entries, published and never verified (so that the first
+    confirmation campaign reaches them). Only a plan without any error. Flushes."""
+    if not result.ok:
+        raise DomainError("L'import contient des erreurs : rien n'a été enregistré.")
+    created = []
+    now = utcnow()
+    for entry in result.entries:
+        assert entry.payload is not None
+        requis = entries.new_requis(entry.payload, Statut.PUBLISHED)
+        requis.published_at = now
+        db.session.add(requis)
+        db.session.flush()
+        audit.log(
+            actor,
+            Action.IMPORT,
+            Subject.REQUIS,
+            requis.id,
+            {"statut": [None, Statut.PUBLISHED.value]},
+        )
+        created.append(requis)
+    db.session.flush()
+    return created
