@@ -55,14 +55,29 @@ def normalize_email(value: str | None) -> str:
     return unicodedata.normalize("NFC", value or "").strip().lower()
 
 
-def valid_email(value: str | None) -> str:
+def valid_email(value: str | None, *, fictional: bool = False) -> str:
     """A syntactically valid address in its normal form, or ``ValueError`` (French message).
 
     ``email-validator`` checks the syntax (IDNA domains included); no DNS query
-    is made, so a registration never waits on the network.
+    is made, so a registration never waits on the network. ``fictional`` also
+    accepts the reserved domains that can never receive mail (``exemple.invalid``),
+    which the example data uses on purpose.
     """
+    address = normalize_email(value)
+    local, _, domain = address.rpartition("@")
+    if fictional and (domain == "invalid" or domain.endswith(".invalid")):
+        # email-validator refuses reserved names: check the same address on "test" instead.
+        try:
+            validate_email(
+                f"{local}@{domain.removesuffix('invalid')}test",
+                check_deliverability=False,
+                test_environment=True,
+            )
+        except EmailNotValidError as exc:
+            raise ValueError("Adresse électronique invalide.") from exc
+        return address
     try:
-        address = validate_email(normalize_email(value), check_deliverability=False).normalized
+        address = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError("Adresse électronique invalide.") from exc
     return normalize_email(address)

@@ -16,13 +16,13 @@ seed_cli = AppGroup("seed", help="Charger les données de référence ou d'exemp
 def seed_reference() -> None:
     """Départements, spécialités et outils (idempotent)."""
     try:
-        reports = seeding.load_reference()
+        summaries = seeding.load_reference()
     except seeding.SeedError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    for name, report in reports.items():
-        click.echo(f"{name} : {report}")
+    for name, summary in summaries.items():
+        click.echo(f"{name} : {summary}")
 
 
 @seed_cli.command("examples")
@@ -37,9 +37,9 @@ def seed_examples(remove: bool) -> None:
         click.echo(f"{count} fiche(s) d'exemple supprimée(s)")
         return
     try:
-        report = seeding.load_examples()
+        summary = seeding.load_examples()
     except seeding.SeedError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"exemples : {report}")
+    click.echo(f"exemples : {summary}")

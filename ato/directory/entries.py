@@ -254,7 +254,6 @@ FinessRequired = Checked(20, finess, "Le numéro FINESS est obligatoire.")
 FinessOptional = Checked(20, finess)
 RppsRequired = Checked(20, rpps, "Le numéro RPPS est obligatoire.")
 PhoneOptional = Checked(30, phone)
-ContactEmail = Checked(254, email, "Indiquez un courriel de contact.")
 
 
 def _context(info: ValidationInfo) -> tuple[Reference, list[str]]:
@@ -403,8 +402,17 @@ class ServiceEntry(_Schema):
 class Contact(_Schema):
     nom: Line(200, "Indiquez une personne à contacter.")
     fonction: Line(120) = None
-    email: ContactEmail
+    email: Line(254, "Indiquez un courriel de contact.")
     telephone: PhoneOptional = None
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str, info: ValidationInfo) -> str:
+        fictional = bool((info.context or {}).get("fictional"))
+        try:
+            return valid_email(value, fictional=fictional)
+        except ValueError as exc:
+            raise _error(str(exc)) from None
 
 
 class Identity(_Schema):
@@ -541,12 +549,14 @@ def validate(
     *,
     reference: Reference | None = None,
     warnings: list[str] | None = None,
+    fictional: bool = False,
 ) -> dict[str, Any]:
     """The entry in its normal form, or :class:`InvalidEntry` with every error by location.
 
     ``warnings`` (when given) receives what is accepted but worth saying (an
     ``http:`` link). ``reference`` lets a caller validating many entries (an
-    import) read the reference lists once.
+    import) read the reference lists once. ``fictional`` (example data only)
+    accepts contact addresses on reserved domains that never receive mail.
     """
     nature = data.get("nature")
     schema = SCHEMAS.get(nature) if isinstance(nature, str) else None
@@ -554,7 +564,11 @@ def validate(
         raise InvalidEntry(
             {("nature",): ["Nature inconnue : indiquez etablissement, liberal ou dispositif."]}
         )
-    context = {"reference": reference or Reference.load(), "warnings": warnings or []}
+    context = {
+        "reference": reference or Reference.load(),
+        "warnings": [] if warnings is None else warnings,
+        "fictional": fictional,
+    }
     try:
         entry = schema.model_validate(dict(data), context=context)
     except ValidationError as exc:

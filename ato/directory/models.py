@@ -154,6 +154,15 @@ class Outil(db.Model):  # type: ignore[name-defined]
         return f"<Outil {self.slug}>"
 
 
+def display_name(
+    nature: NatureRequis, nom: str, prenom: str | None = None, civilite: str | None = None
+) -> str:
+    """How a requis is named on every page: "Dr Camille Martin" for a professional."""
+    if nature == NatureRequis.LIBERAL:
+        return " ".join(p for p in (civilite, prenom, nom) if p)
+    return nom
+
+
 class Requis(db.Model):  # type: ignore[name-defined]
     """Who gives tele-expertise opinions: an establishment, a professional or a device."""
 
@@ -224,9 +233,7 @@ class Requis(db.Model):  # type: ignore[name-defined]
 
     @property
     def display_name(self) -> str:
-        if self.nature == NatureRequis.LIBERAL:
-            return " ".join(p for p in (self.civilite, self.prenom, self.nom) if p)
-        return self.nom
+        return display_name(self.nature, self.nom, self.prenom, self.civilite)
 
     @property
     def slug(self) -> str:

@@ -20,16 +20,13 @@ from sqlalchemy import delete, select
 
 from ato.core.models import utcnow
 from ato.core.text import normalize_email
+from ato.directory import entries
 from ato.directory.models import (
-    Canal,
     Departement,
     NatureOutil,
-    NatureRequis,
     NatureSpecialite,
     Outil,
-    Public,
     Requis,
-    Service,
     Specialite,
     Statut,
 )
@@ -43,7 +40,7 @@ class SeedError(ValueError):
 
 
 @dataclass
-class SeedReport:
+class SeedSummary:
     created: int = 0
     updated: int = 0
 
@@ -56,25 +53,25 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
-def _upsert(model: type, key: str, values: dict[str, Any], report: SeedReport) -> Any:
+def _upsert(model: type, key: str, values: dict[str, Any], summary: SeedSummary) -> Any:
     obj = db.session.scalar(select(model).where(getattr(model, key) == values[key]))
     if obj is None:
         obj = model(**values)
         db.session.add(obj)
-        report.created += 1
+        summary.created += 1
         return obj
     changed = False
     for name, value in values.items():
         if getattr(obj, name) != value:
             setattr(obj, name, value)
             changed = True
-    report.updated += changed
+    summary.updated += changed
     return obj
 
 
-def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, SeedReport]:
+def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, SeedSummary]:
     """Départements, specialties (with synonyms and parents) and tools."""
-    reports = {name: SeedReport() for name in ("departements", "specialites", "outils")}
+    summaries = {name: SeedSummary() for name in ("departements", "specialites", "outils")}
 
     for row in _rows(seed_dir / "departements.csv"):
         _upsert(
@@ -86,7 +83,7 @@ def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, SeedReport]:
                 "code_region": row["code_region"],
                 "chef_lieu": row["code_commune_chef_lieu"] or None,
             },
-            reports["departements"],
+            summaries["departements"],
         )
 
     spec_rows = _rows(seed_dir / "specialites.csv")
@@ -103,7 +100,7 @@ def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, SeedReport]:
                 "code_r38": row["code_r38"] or None,
                 "synonymes": synonymes,
             },
-            reports["specialites"],
+            summaries["specialites"],
         )
     db.session.flush()
     for row in spec_rows:
@@ -124,37 +121,55 @@ def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, SeedReport]:
                 "site": row["site"] or None,
                 "description": row["description"] or None,
             },
-            reports["outils"],
+            summaries["outils"],
         )
     db.session.flush()
-    return reports
+    return summaries
 
 
-def load_examples(path: Path = SEED_DIR / "exemples.json") -> SeedReport:
-    """Create the fictional example requis that do not exist yet, published and marked."""
-    report = SeedReport()
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    specialites = {s.slug: s for s in db.session.scalars(select(Specialite))}
-    outils = {o.slug: o for o in db.session.scalars(select(Outil))}
-    departements = {d.code: d for d in db.session.scalars(select(Departement))}
-    if not departements:
+def load_examples(path: Path = SEED_DIR / "exemples.json") -> SeedSummary:
+    """Create the fictional example requis that do not exist yet, published and marked.
+
+    Each example goes through the entry mapping and its checks, as a
+    submission would: an example that a requis could not register is refused
+    with the entry and the field named.
+    """
+    summary = SeedSummary()
+    examples = json.loads(path.read_text(encoding="utf-8"))
+    if not db.session.scalar(select(Departement.code).limit(1)):
         raise SeedError("Chargez d'abord les données de référence (flask ato seed reference).")
+    reference = entries.Reference.load()
     existing = set(
         db.session.execute(
             select(Requis.nom, Requis.departement_code).where(Requis.est_exemple)
         ).all()
     )
     now = utcnow()
-    for index, entry in enumerate(entries, start=1):
-        if (entry["nom"], entry["departement"]) in existing:
+    for index, example in enumerate(examples, start=1):
+        if (example["nom"], example["departement"]) in existing:
             continue
         try:
-            db.session.add(_example_requis(entry, specialites, outils, departements, now))
-        except KeyError as exc:
-            raise SeedError(f"exemples.json, entrée {index} : référence inconnue {exc}") from exc
-        report.created += 1
+            entry = entries.validate(_example_entry(example), reference=reference, fictional=True)
+        except entries.InvalidEntry as exc:
+            where = "; ".join(
+                f"{'.'.join(map(str, location))} : {' '.join(messages)}"
+                for location, messages in exc.errors.items()
+            )
+            raise SeedError(f"exemples.json, entrée {index} ({example['nom']}) : {where}") from exc
+        requis = entries.new_requis(entry, Statut.PUBLISHED)
+        verified = example.get("verified_at")
+        requis.est_exemple = True
+        requis.published_at = now
+        requis.verified_at = (
+            datetime.fromisoformat(verified).replace(tzinfo=UTC) if verified else None
+        )
+        for service, item in zip(requis.services, example["services"], strict=True):
+            service.indisponible = bool(item.get("indisponible"))
+            service.indisponible_message = item.get("indisponible")
+        db.session.add(requis)
+        summary.created += 1
     db.session.flush()
-    return report
+    return summary
 
 
 def remove_examples() -> int:
@@ -164,57 +179,52 @@ def remove_examples() -> int:
     return result.rowcount or 0
 
 
-def _example_requis(
-    entry: dict[str, Any],
-    specialites: dict[str, Specialite],
-    outils: dict[str, Outil],
-    departements: dict[str, Departement],
-    now: datetime,
-) -> Requis:
-    verified = entry.get("verified_at")
-    requis = Requis(
-        nature=NatureRequis(entry["nature"]),
-        statut=Statut.PUBLISHED,
-        nom=entry["nom"],
-        civilite=entry.get("civilite"),
-        prenom=entry.get("prenom"),
-        profession_code=entry.get("profession_code"),
-        finess=entry.get("finess"),
-        rpps=entry.get("rpps"),
-        adresse=entry.get("adresse"),
-        code_postal=entry.get("code_postal"),
-        ville=entry["ville"],
-        departement=departements[entry["departement"]],
-        telephone=entry.get("telephone"),
-        site_web=entry.get("site_web"),
-        contact_nom=entry.get("contact_nom"),
-        contact_email=normalize_email(entry.get("contact_email")) or None,
-        est_exemple=True,
-        verified_at=datetime.fromisoformat(verified).replace(tzinfo=UTC) if verified else None,
-        published_at=now,
-    )
-    for position, item in enumerate(entry["services"]):
-        couverture = item["couverture"]
-        regional = couverture == "region"
-        service = Service(
-            position=position,
-            nom=item["nom"],
-            specialite=specialites[item["specialite"]],
-            thematiques=[specialites[s] for s in item.get("thematiques", [])],
-            description=item.get("description"),
-            demandeurs=item.get("demandeurs"),
-            pieces_a_joindre=item.get("pieces"),
-            delai_reponse_heures=item.get("delai_heures"),
-            disponibilite=item.get("disponibilite"),
-            public=Public(item.get("public", "tous")),
-            couverture_regionale=regional,
-            departements=[] if regional else [departements[c] for c in couverture],
-            indisponible=bool(item.get("indisponible")),
-            indisponible_message=item.get("indisponible"),
-            canaux=[
-                Canal(position=i, outil=outils[c["outil"]], adresse=c["adresse"])
-                for i, c in enumerate(item["canaux"])
-            ],
+def _example_entry(example: dict[str, Any]) -> dict[str, Any]:
+    """An example of ``exemples.json`` in the entry shape."""
+    identity = {
+        key: example.get(key)
+        for key in (
+            "nom",
+            "finess",
+            "rpps",
+            "civilite",
+            "prenom",
+            "adresse",
+            "code_postal",
+            "ville",
+            "departement",
+            "telephone",
+            "site_web",
         )
-        requis.services.append(service)
-    return requis
+    }
+    identity["profession"] = example.get("profession_code")
+    return {
+        "nature": example["nature"],
+        "requis": identity,
+        "contact": {
+            "nom": example.get("contact_nom"),
+            "email": normalize_email(example.get("contact_email")) or None,
+        },
+        "services": [
+            {
+                **{
+                    key: item.get(key)
+                    for key in (
+                        "nom",
+                        "specialite",
+                        "description",
+                        "demandeurs",
+                        "pieces",
+                        "delai_heures",
+                        "disponibilite",
+                    )
+                },
+                "thematiques": item.get("thematiques", []),
+                "public": item.get("public", "tous"),
+                "regional": item["couverture"] == "region",
+                "departements": [] if item["couverture"] == "region" else item["couverture"],
+                "canaux": item["canaux"],
+            }
+            for item in example["services"]
+        ],
+    }

@@ -196,5 +196,3 @@ def correct(demande: Demande, payload: dict[str, Any], actor: User) -> dict[str,
     audit.log(actor, Action.CORRECTION, Subject.DEMANDE, demande.id, changes)
     db.session.flush()
     return changes
-
-

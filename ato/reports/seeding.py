@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ato.directory.seeding import SEED_DIR, SeedError, SeedReport
+from ato.directory.seeding import SEED_DIR, SeedError, SeedSummary
 from ato.extensions import db
 from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport
 
@@ -56,9 +56,9 @@ def _decimal(value: str | None) -> Decimal | None:
     return None if value in (None, "") else Decimal(value)
 
 
-def load_reports(path: Path = SEED_FILE) -> dict[str, SeedReport]:
+def load_reports(path: Path = SEED_FILE) -> dict[str, SeedSummary]:
     seed = read_seed(path)
-    reports = {name: SeedReport() for name in ("rapports", "indicateurs", "jeux")}
+    reports = {name: SeedSummary() for name in ("rapports", "indicateurs", "jeux")}
     for r_index, item in enumerate(seed["rapports"]):
         rapport = db.session.scalar(select(Rapport).where(Rapport.slug == item["slug"]))
         values = {

@@ -23,6 +23,7 @@ from ato.directory.models import (
     Service,
     Specialite,
     Statut,
+    display_name,
     service_departement,
     service_thematique,
 )
@@ -160,10 +161,7 @@ def make_document(
     specialty labels and their synonyms count more than the description.
     """
     nature = NatureRequis(row.nature)
-    if nature == NatureRequis.LIBERAL:
-        display = " ".join(p for p in (row.civilite, row.prenom, row.requis_nom) if p)
-    else:
-        display = row.requis_nom
+    display = display_name(nature, row.requis_nom, row.prenom, row.civilite)
     main = ref.specialites[row.specialite_id]
     specs = [main] + [ref.specialites[t] for t in sorted(tags) if t != row.specialite_id]
     spec_text = " ; ".join(" ; ".join([label, *synonyms]) for _, label, synonyms in specs)

@@ -110,15 +110,15 @@ class _SegmentFacets:
         }
         for docnum, f in enumerate(rows):
             for code in f.accepts:
-                lists["acc"][code].append(docnum)
-            lists["loc"][f.located].append(docnum)
+                lists["accepte"][code].append(docnum)
+            lists["situe"][f.located].append(docnum)
             for slug in f.specialites:
-                lists["spec"][slug].append(docnum)
+                lists["specialite"][slug].append(docnum)
             lists["type"][f.nature].append(docnum)
             for slug in f.outils:
-                lists["tool"][slug].append(docnum)
+                lists["outil"][slug].append(docnum)
             if not f.available:
-                lists["off"]["*"].append(docnum)
+                lists["indisponible"]["*"].append(docnum)
         members = {
             dim: {value: to_bits(docs, size) for value, docs in values.items()}
             for dim, values in lists.items()
@@ -142,7 +142,7 @@ class FacetTable:
     the life of the process, so a reopen after an update costs little.
     """
 
-    DIMENSIONS = ("acc", "loc", "spec", "type", "tool", "off")
+    DIMENSIONS = ("accepte", "situe", "specialite", "type", "outil", "indisponible")
 
     def __init__(self, parts: list[tuple[_SegmentFacets, int, frozenset[int]]], size: int) -> None:
         self.size = size

@@ -26,9 +26,7 @@ class SearchChange(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key: the row must outlive a deleted requis (its documents go too).
     requis_id: Mapped[int] = mapped_column(Integer, index=True)
-    created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, server_default=func.now(), index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now(), index=True)
 
 
 class SearchMiss(db.Model):  # type: ignore[name-defined]

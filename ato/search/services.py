@@ -198,16 +198,16 @@ def _filter_bits(table: FacetTable, filters: Filters, skip: str | None = None) -
     if skip != "departement" and filters.departements:
         wanted = 0
         for code in filters.departements:
-            wanted |= table.value("loc" if filters.situe else "acc", code)
+            wanted |= table.value("situe" if filters.situe else "accepte", code)
         if not filters.situe:
-            wanted |= table.value("acc", REGIONAL)
+            wanted |= table.value("accepte", REGIONAL)
         mask &= wanted
     if skip != "specialite" and filters.specialite:
-        mask &= table.value("spec", filters.specialite)
+        mask &= table.value("specialite", filters.specialite)
     if skip != "type" and filters.type:
         mask &= table.value("type", filters.type)
     if skip != "outil" and filters.outil:
-        mask &= table.value("tool", filters.outil)
+        mask &= table.value("outil", filters.outil)
     return mask
 
 
@@ -215,10 +215,10 @@ def _facet_counts(table: FacetTable, matched: int, filters: Filters) -> dict[str
     """Disjunctive facet counts: each dimension is counted with the *other* filters only."""
     counts: dict[str, Counter] = {}
     for dimension, bits_name in (
-        ("departement", "loc" if filters.situe else "acc"),
-        ("specialite", "spec"),
+        ("departement", "situe" if filters.situe else "accepte"),
+        ("specialite", "specialite"),
         ("type", "type"),
-        ("outil", "tool"),
+        ("outil", "outil"),
     ):
         others = matched & _filter_bits(table, filters, skip=dimension)
         counts[dimension] = Counter(
@@ -300,7 +300,7 @@ def _ranked(  # noqa: PLR0913
     """
     query = query_module.text_query(parsed, filters.departements)
     direct &= result
-    off = table.value("off", "*") & result
+    off = table.value("indisponible", "*") & result
     tiers = [direct & ~off, direct & off] if off else [direct]
     if direct != result:
         expansion_only = result & ~direct

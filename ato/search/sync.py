@@ -164,9 +164,7 @@ def pending_count() -> int:
         position = Position()
     with db.engine.connect() as conn:
         rows = conn.execute(
-            select(SearchChange.id, SearchChange.requis_id).where(
-                SearchChange.id > position.last
-            )
+            select(SearchChange.id, SearchChange.requis_id).where(SearchChange.id > position.last)
         ).all()
         conn.rollback()
     return len({r.requis_id for r in rows if r.id not in position.applied})
