@@ -55,3 +55,43 @@ def test_stored_addresses_are_brought_to_their_normal_form(app_config, tmp_path,
             emails = connection.exec_driver_sql("SELECT email FROM user_account").scalars().all()
         assert emails == ["camille.dupont@chu.fr"]
         db.engine.dispose()
+
+
+def test_requests_decided_before_0009_get_their_decision_date(app_config, tmp_path, monkeypatch):
+    """0009 dates past decisions (their last update) and leaves open requests undecided."""
+    monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
+    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.sqlite3"})
+    with fresh.app_context():
+        upgrade(revision="0008")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO departement (code, nom, code_region) VALUES ('31', 'Haute-Garonne', '76')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "
+                "est_exemple, created_at, updated_at) VALUES (1, 'etablissement', 'pending', "
+                "'CHU fictif', 'Toulouse', '31', '310781406', 0, '2026-01-01', '2026-01-01')"
+            )
+            for id_, statut, message in (
+                (1, "publiee", None),
+                (2, "refusee", "Hors région"),
+                (3, "recue", None),
+            ):
+                connection.exec_driver_sql(
+                    "INSERT INTO demande (id, nature, statut, requis_id, payload, token_hash, "
+                    "idempotency_key, contact_email, message, submissions, created_at, "
+                    f"updated_at) VALUES ({id_}, 'inscription', '{statut}', 1, '{{}}', 't{id_}', "
+                    f"'k{id_}', 'a@b.fr', {'NULL' if message is None else repr(message)}, 1, "
+                    "'2026-01-01', '2026-02-0" + str(id_) + "')"
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT statut, decided_at, decided_by_id FROM demande ORDER BY id"
+            ).all()
+        assert [(s, str(d)[:10] if d else None, by) for s, d, by in rows] == [
+            ("publiee", "2026-02-01", None),
+            ("refusee", "2026-02-02", None),
+            ("recue", None, None),
+        ]
+        db.engine.dispose()

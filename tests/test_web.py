@@ -49,9 +49,7 @@ def test_every_response_has_security_headers(client, path):
         "/compte/activation/un-jeton",
     ],
 )
-def test_pages_behind_a_secret_link_are_not_cached_and_refer_to_their_own_site_only(
-    client, path
-):
+def test_pages_behind_a_secret_link_are_not_cached_and_refer_to_their_own_site_only(client, path):
     """``same-origin``: their forms pass the HTTPS Referer check; other sites get no Referer."""
     response = client.get(path)
     assert response.headers["Cache-Control"] == "no-store"

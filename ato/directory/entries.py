@@ -38,6 +38,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -229,15 +230,22 @@ def _checked(check: Callable[[str], str]) -> Callable[[str | None], str | None]:
     return run
 
 
+# Every field is checked even when absent (``validate_default``): a missing required
+# value gets its own French message, not a generic one.
+MISSING = Field(default=None, validate_default=True)
+
+
 def Line(max_length: int, required: str | None = None) -> Any:  # noqa: N802 - a type factory
-    return Annotated[str if required else str | None, BeforeValidator(_text(max_length, required))]
+    if required:
+        return Annotated[str, BeforeValidator(_text(max_length, required)), MISSING]
+    return Annotated[str | None, BeforeValidator(_text(max_length))]
 
 
 def Checked(max_length: int, check: Callable[[str], str], required: str | None = None) -> Any:  # noqa: N802
-    return Annotated[
-        str if required else str | None,
-        BeforeValidator(lambda v: _checked(check)(_text(max_length, required)(v))),
-    ]
+    validator = BeforeValidator(lambda v: _checked(check)(_text(max_length, required)(v)))
+    if required:
+        return Annotated[str, validator, MISSING]
+    return Annotated[str | None, validator]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -262,7 +270,7 @@ def _context(info: ValidationInfo) -> tuple[Reference, list[str]]:
 
 
 class _Schema(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
 
 class Channel(_Schema):

@@ -128,9 +128,7 @@ def test_throttle_holds_across_two_app_instances_sharing_the_database(
     "spelling",
     [" moderatrice@ato.invalid", "moderatrice@ato.invalid\t", "\u00a0Moderatrice@ATO.invalid "],
 )
-def test_the_throttle_holds_whatever_spaces_or_case_surround_the_address(
-    app, client, spelling
-):
+def test_the_throttle_holds_whatever_spaces_or_case_surround_the_address(app, client, spelling):
     make_user(app)
     for attempt in range(5):  # failures spelled this way and the plain way count together
         typed = spelling if attempt % 2 == 0 else "moderatrice@ato.invalid"

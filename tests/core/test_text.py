@@ -33,3 +33,24 @@ def test_normalising_an_empty_value_gives_an_empty_address():
 def test_an_invalid_address_is_refused_in_french(typed):
     with pytest.raises(ValueError, match="Adresse électronique invalide"):
         valid_email(typed)
+
+
+def test_one_folding_for_search_sorting_and_imports():
+    from ato.core.text import fold
+    from ato.directory.services import sort_key
+    from ato.search.analysis import fold as search_fold
+
+    assert fold("Cœur ÉPAULE Ægis") == "coeur epaule aegis"
+    assert sort_key("Cœur") == search_fold("Cœur") == "coeur"
+
+
+def test_fictional_addresses_are_accepted_only_when_asked():
+    import pytest as _pytest
+
+    from ato.core.text import valid_email
+
+    with _pytest.raises(ValueError):
+        valid_email("contact@exemple.invalid")
+    assert valid_email("Contact@Exemple.INVALID", fictional=True) == "contact@exemple.invalid"
+    with _pytest.raises(ValueError):
+        valid_email("pas une adresse@exemple.invalid", fictional=True)

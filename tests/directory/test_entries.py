@@ -120,3 +120,82 @@ def test_line_breaks_are_refused_in_one_line_fields(value):
 @pytest.mark.parametrize(("value", "ok"), [("a@b.fr", True), ("a@b", False), ("a b@c.fr", False)])
 def test_emails_are_validated(value, ok):
     assert (check(entries.email, value)[0] is None) is ok
+
+
+# --- the schema: one validation point, errors by location ---------------------------------------
+
+
+def _entry(**identity):
+    return {
+        "nature": "etablissement",
+        "requis": {
+            "nom": " CHU fictif ",
+            "finess": "310 781 406",
+            "ville": "Toulouse",
+            "departement": "31",
+            "telephone": "+33 5 61 00 00 00",
+            **identity,
+        },
+        "contact": {"nom": "Camille", "email": " Camille@Exemple.FR "},
+        "services": [
+            {
+                "nom": "Télédermatologie",
+                "specialite": "dermatologie",
+                "regional": True,
+                "canaux": [
+                    {"outil": "", "adresse": ""},
+                    {"outil": "mssante", "adresse": "dermato@chu-fictif.mssante.fr"},
+                ],
+            }
+        ],
+    }
+
+
+def test_a_valid_entry_comes_back_in_its_normal_form(app_ctx):
+    entry = entries.validate(_entry())
+    assert entry["requis"]["nom"] == "CHU fictif"
+    assert entry["requis"]["finess"] == "310781406"
+    assert entry["requis"]["telephone"] == "05 61 00 00 00"
+    assert entry["contact"]["email"] == "camille@exemple.fr"
+    assert entry["services"][0]["canaux"] == [
+        {"outil": "mssante", "adresse": "dermato@chu-fictif.mssante.fr"}
+    ]  # the blank row is dropped
+    assert entry["services"][0]["departements"] == []
+
+
+def test_every_error_comes_back_with_its_location(app_ctx):
+    data = _entry(finess="310781407", departement="75", rpps="10003456786")
+    data["services"][0]["canaux"][1]["adresse"] = "x@patient.mssante.fr"
+    data["services"][0]["regional"] = False
+    with pytest.raises(entries.InvalidEntry) as caught:
+        entries.validate(data)
+    errors = caught.value.errors
+    assert set(errors) == {
+        ("requis", "finess"),
+        ("requis", "departement"),
+        ("requis", "rpps"),
+        ("services", 0, "departements"),
+        ("services", 0, "canaux", 0, "adresse"),
+    }
+    assert "clé de contrôle" in errors[("requis", "finess")][0]
+    assert "patients" in errors[("services", 0, "canaux", 0, "adresse")][0]
+    assert all(m.endswith(".") for ms in errors.values() for m in ms)  # whole French sentences
+
+
+def test_what_each_kind_of_entry_requires(app_ctx):
+    data = _entry(finess="")
+    data["nature"] = "liberal"
+    with pytest.raises(entries.InvalidEntry) as caught:
+        entries.validate(data)
+    assert {loc[1] for loc in caught.value.errors} >= {"rpps", "prenom", "profession"}
+    assert caught.value.errors[("requis", "rpps")] == ["Le numéro RPPS est obligatoire."]
+
+
+def test_an_entry_round_trips_through_a_requis(app_ctx):
+    from ato.directory.models import Statut
+
+    entry = entries.validate(_entry())
+    requis = entries.new_requis(
+        entry, Statut.EN_ATTENTE if hasattr(Statut, "EN_ATTENTE") else Statut.PENDING
+    )
+    assert entries.diff(entry, entries.from_requis(requis)) == {}

@@ -80,3 +80,31 @@ def test_a_malformed_message_is_recorded_and_does_not_block_the_others(smtp):
     assert services.deliver_due() == (1, 1)
     assert [m["To"] for m in smtp.messages] == ["b@exemple.fr"]
     assert db.session.get(OutboxMessage, bad.id).last_error
+
+
+def _another_request(app):
+    """A fresh application context: each request has its own (and its own ``g``)."""
+    return app.app_context()
+
+
+def test_a_request_sends_only_the_mails_it_queued(app, smtp):
+    """A public POST must not carry someone else's backlog: the outbox sender does that."""
+    with _another_request(app), app.test_request_context("/admin/", method="POST"):
+        services.queue("backlog@exemple.fr", "En attente", "Courriel d'un autre envoi.")
+        db.session.commit()
+    with _another_request(app), app.test_request_context("/inscription", method="POST"):
+        services.queue("requis@exemple.fr", "Accusé de réception", "Votre demande.")
+        db.session.commit()
+        services.nudge()
+    assert [m["To"] for m in smtp.messages] == ["requis@exemple.fr"]
+    waiting = db.session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
+    assert [m.recipient for m in waiting] == ["backlog@exemple.fr"]
+
+
+def test_a_nudge_without_queued_mail_sends_nothing(app, smtp):
+    with _another_request(app), app.test_request_context("/admin/", method="POST"):
+        services.queue("backlog@exemple.fr", "En attente", "Courriel d'un autre envoi.")
+        db.session.commit()
+    with _another_request(app), app.test_request_context("/", method="POST"):
+        services.nudge()
+    assert smtp.messages == []

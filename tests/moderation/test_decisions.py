@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from ato.core.audit import AuditEntry
+from ato.core.models import utcnow
 from ato.directory import entries
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
@@ -170,9 +171,7 @@ def test_the_queue_shows_counts_and_age_oldest_first(app, client, smtp):
         for days, name in ((1, "Récente fictive"), (12, "Ancienne fictive")):
             requis = make_requis(nom=name)
             with freeze_time(now - timedelta(days=days)):
-                registration.propose_update(
-                    requis, entries.from_requis(requis), name[:3] * 11
-                )
+                registration.propose_update(requis, entries.from_requis(requis), name[:3] * 11)
             db.session.commit()
     make_user(app)
     login(client)
@@ -214,3 +213,57 @@ def test_an_update_of_an_archived_entry_is_not_applied(app, client, smtp):
     with app.app_context():
         assert db.session.get(Requis, rid).ville == "Toulouse"
         assert db.session.get(Demande, did).statut == StatutDemande.RECUE
+
+
+@pytest.mark.parametrize(("action", "statut"), [("publier", "publiee"), ("refuser", "refusee")])
+def test_the_request_records_who_decided_and_when(app, staff, submitted, action, statut):
+    assert decide(staff, submitted, action, message="Hors région.").status_code == 302
+    with app.app_context():
+        from ato.auth.models import User
+        from ato.registration.models import Demande
+
+        demande = db.session.get(Demande, submitted)
+        moderator = db.session.scalars(select(User)).one()
+        assert demande.statut.value == statut
+        assert demande.decided_by_id == moderator.id
+        assert (utcnow() - demande.decided_at).total_seconds() < 60
+
+
+def test_asking_for_more_leaves_the_request_undecided(app, staff, submitted):
+    decide(staff, submitted, "completer", message="Ajoutez le FINESS.")
+    with app.app_context():
+        from ato.registration.models import Demande
+
+        demande = db.session.get(Demande, submitted)
+        assert (demande.decided_by_id, demande.decided_at) == (None, None)
+
+
+def test_the_database_refuses_a_decision_without_a_date(app, submitted):
+    from sqlalchemy.exc import IntegrityError
+
+    from ato.registration.models import Demande, StatutDemande
+
+    with app.app_context():
+        demande = db.session.get(Demande, submitted)
+        demande.statut = StatutDemande.PUBLIEE
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_a_programming_error_is_a_server_error_not_a_polite_message(
+    app, staff, submitted, monkeypatch
+):
+    """Only DomainError becomes a message; a ValueError from a bug must surface (500)."""
+    from ato.moderation import services
+
+    def broken(*args, **kwargs):
+        raise ValueError("bug")
+
+    monkeypatch.setattr(services, "publish", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = decide(staff, submitted, "publier")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 500

@@ -324,3 +324,25 @@ def test_an_export_imports_back_to_the_same_entry(app, staff):
         copy = db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).one()
         after = entries.from_requis(copy)
         assert after == before
+
+
+def test_each_import_error_names_its_line_and_column(app, staff):
+    text = "\n".join(
+        [
+            HEADER,
+            row(),
+            row(
+                finess="340780477",
+                adresse_1="pas un lien",
+                outil_3="mssante",
+                adresse_3="x@patient.mssante.fr",
+            ),
+            row(finess="310781407", nom="Autre"),
+        ]
+    )
+    errors = errors_of(upload(staff, text))
+    assert (3, "Colonne « adresse_1 » : Le lien doit commencer par https://.") in errors
+    assert any(
+        n == 3 and m.startswith("Colonne « adresse_3 » :") and "patients" in m for n, m in errors
+    )
+    assert any(n == 4 and m.startswith("Colonne « finess » :") for n, m in errors)
