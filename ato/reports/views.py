@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from ato.directory import services as directory
 from ato.extensions import db
 from ato.moderation.views import deny_by_default, no_store
-from ato.reports import graphiques, services
+from ato.reports import figures, services
 from ato.reports.forms import ImportForm, IndicateurForm
 from ato.reports.models import Indicateur, JeuDepartemental
 from ato.web import nombre, render_error
@@ -89,8 +89,8 @@ def offre_demande() -> str:
         "reports/offre_demande.html",
         jeu=chosen,
         jeux=jeux,
-        graphique=graphiques.offre_demande(chosen),
-        matrice=graphiques.matrice_tableau(services.matrice_specialites()),
+        graphique=figures.offre_demande(chosen),
+        matrice=figures.matrice_tableau(services.matrice_specialites()),
         departements=directory.departements(),
     )
 
@@ -104,14 +104,14 @@ def _requerants_or_404():  # noqa: ANN202
 
 @bp.get("/offre-et-demande.csv")
 def offre_demande_csv() -> Response:
-    g = graphiques.offre_demande(_requerants_or_404())
+    g = figures.offre_demande(_requerants_or_404())
     return csv_response(g.tableau.colonnes, g.tableau.lignes, g.csv_name)
 
 
 @bp.get("/offre-et-demande/specialites.csv")
 def offre_demande_specialites_csv() -> Response:
     _requerants_or_404()
-    table = graphiques.matrice_tableau(services.matrice_specialites())
+    table = figures.matrice_tableau(services.matrice_specialites())
     return csv_response(table.colonnes, table.lignes, "ato-offre-par-specialite.csv")
 
 
@@ -122,8 +122,8 @@ def rapport(slug: str) -> str:
         "reports/rapport.html",
         rapport=item,
         indicateurs=services.indicateurs_publies(item),
-        table_indicateurs=graphiques.indicateurs(item),
-        graphiques=graphiques.for_rapport(item),
+        table_indicateurs=figures.indicateurs(item),
+        graphiques=figures.for_rapport(item),
         mis_a_jour=services.last_update(item),
         examples=item.statistiques_annuaire and directory.examples_published(),
     )
@@ -132,14 +132,14 @@ def rapport(slug: str) -> str:
 @bp.get("/<slug>/indicateurs.csv")
 def indicateurs_csv(slug: str) -> Response:
     item = _rapport(slug)
-    table = graphiques.indicateurs(item)
+    table = figures.indicateurs(item)
     return csv_response(table.colonnes, table.lignes, f"ato-{item.slug}-indicateurs.csv")
 
 
 @bp.get("/<slug>/<graphique>")
 def graphique(slug: str, graphique: str) -> str:
     item = _rapport(slug)
-    chart = graphiques.one(item, graphique)
+    chart = figures.one(item, graphique)
     if chart is None:
         abort(404)
     return render_template(
@@ -152,7 +152,7 @@ def graphique(slug: str, graphique: str) -> str:
 
 @bp.get("/<slug>/<graphique>.csv")
 def graphique_csv(slug: str, graphique: str) -> Response:
-    chart = graphiques.one(_rapport(slug), graphique)
+    chart = figures.one(_rapport(slug), graphique)
     if chart is None or not chart.publie:
         abort(404)
     return csv_response(chart.tableau.colonnes, chart.tableau.lignes, chart.csv_name)

@@ -1,9 +1,11 @@
-"""The catalogue of charts: each turns service data into a :class:`Graphique`.
+"""The figures of the report pages: each builder turns service data into a :class:`Graphique`.
 
-A Graphique is everything a chart shows and nothing is computed in templates:
-its SVG geometry, a text alternative, the data table (the same rows as its
-CSV), the source and method, and the date of last update. Live charts read the
-directory at the time of the request.
+A figure is a chart as a report prints it — "Figure 3" with its caption,
+data and source. A :class:`Graphique` holds everything one shows, so nothing
+is computed in templates: its SVG geometry (from :mod:`ato.reports.svg`), a
+text alternative, the data table (the same rows as its CSV), the source and
+method, and the date of last update. Live figures read the directory at the
+time of the request.
 """
 
 from __future__ import annotations
@@ -15,12 +17,20 @@ from decimal import Decimal
 from babel.dates import format_date
 
 from ato.core.models import utcnow
-from ato.reports import charts, services
-from ato.reports.charts import Barres, Carte, Serie, Tableau
+from ato.reports import services, svg
 from ato.reports.models import JeuDepartemental, Rapport
+from ato.reports.svg import Barres, Carte, Serie
 from ato.web import LOCALE, nombre
 
 LIVE_SOURCE = "Annuaire ATO, fiches publiées (calcul en direct)"
+
+
+@dataclass
+class Tableau:
+    """The data table beside a chart, and its CSV: numbers stay numbers."""
+
+    colonnes: list[str]
+    lignes: list[list[object]] = field(default_factory=list)
 
 
 @dataclass
@@ -61,13 +71,13 @@ def _liste(items: list[tuple[str, object]], unite: str = "") -> str:
 
 def jeu(item: JeuDepartemental) -> Graphique:
     """A département dataset: a choropleth with the source's legend classes, if published."""
-    classes = charts.classes_from_legend(item.legende)
+    classes = svg.classes_from_legend(item.legende)
     noms = services.noms_departements()
     values = services.valeurs(item) if item.publie else {}
     tableau = Tableau(["Code", "Département", f"Valeur ({item.unite})", "Classe de la légende"])
     for code, nom in noms.items():
         value = values.get(code)
-        classe = charts.classify(value, classes)
+        classe = svg.classify(value, classes)
         tableau.lignes.append([code, nom, value, classe.libelle if classe else None])
     methode = (
         "Valeurs par département transmises par l'équipe du GRADeS e-santé Occitanie. "
@@ -90,7 +100,7 @@ def jeu(item: JeuDepartemental) -> Graphique:
         ],
     )
     if item.publie:
-        graphique.carte = charts.carte(values, noms, classes, item.unite)
+        graphique.carte = svg.carte(values, noms, classes, item.unite)
         graphique.alternative = (
             f"Carte des 13 départements d'Occitanie, {item.titre.lower()} ({item.periode}). "
             + _liste([(f"{noms[c]} ({c})", values.get(c)) for c in noms], item.unite)
@@ -116,7 +126,7 @@ def recours_par_nature(now: datetime) -> Graphique:
         "(établissement de santé, professionnel libéral, dispositif de coordination ou régional).",
         mis_a_jour=now,
         en_direct=True,
-        barres=charts.barres(items, "recours"),
+        barres=svg.barres(items, "recours"),
         alternative="Diagramme en barres. " + _liste(items, "recours") + ".",
         unite="recours",
     )
@@ -135,7 +145,7 @@ def recours_par_departement(now: datetime) -> Graphique:
     tableau.lignes = [[r.code, r.nom, r.situes, r.acceptent] for r in rows]
     values = {r.code: r.acceptent for r in rows}
     noms = {r.code: r.nom for r in rows}
-    carte = charts.carte(values, noms, charts.classes_for_counts(list(values.values())), "recours")
+    carte = svg.carte(values, noms, svg.classes_for_counts(list(values.values())), "recours")
     return Graphique(
         slug="recours-par-departement",
         titre="Recours par département",
@@ -174,7 +184,7 @@ def recours_par_specialite(now: datetime) -> Graphique:
         "spécialités est compté dans chacune.",
         mis_a_jour=now,
         en_direct=True,
-        barres=charts.barres(items, "recours"),
+        barres=svg.barres(items, "recours"),
         alternative=(
             "Diagramme en barres, de la spécialité la plus représentée à la moins représentée. "
             + _liste(items, "recours")
@@ -205,7 +215,7 @@ def publications_par_mois(now: datetime) -> Graphique:
             f"(source : {reference_figure.source})."
         )
     serie = (
-        charts.serie([(_short_month(m), m.nouvelles, m.cumul) for m in months], reference)
+        svg.serie([(_short_month(m), m.nouvelles, m.cumul) for m in months], reference)
         if months
         else None
     )
@@ -261,26 +271,26 @@ def comparaison_fin_2023(now: datetime) -> Graphique | None:
         "dispositifs de coordination). L'écart est la différence aujourd'hui moins fin 2023.",
         mis_a_jour=now,
         en_direct=True,
-        barres=charts.barres(items, "recours"),  # type: ignore[arg-type]
+        barres=svg.barres(items, "recours"),  # type: ignore[arg-type]
         alternative="Diagramme en barres. " + _liste(items, "recours") + ".",
         unite="recours",
     )
 
 
 def recence(now: datetime) -> Graphique:
-    figures = services.recence(now)
+    counts = services.recence(now)
     taux = (
-        (Decimal(figures.verifiees) * 100 / figures.publiees).quantize(Decimal("0.1"))
-        if figures.publiees
+        (Decimal(counts.verifiees) * 100 / counts.publiees).quantize(Decimal("0.1"))
+        if counts.publiees
         else None
     )
     tableau = Tableau(
         ["Fiches publiées", "Vérifiées depuis moins de 12 mois", "Taux de récence (%)"]
     )
-    tableau.lignes = [[figures.publiees, figures.verifiees, taux]]
+    tableau.lignes = [[counts.publiees, counts.verifiees, taux]]
     items = [
-        ("Vérifiées depuis moins de 12 mois", figures.verifiees),
-        ("Non vérifiées depuis 12 mois", figures.publiees - figures.verifiees),
+        ("Vérifiées depuis moins de 12 mois", counts.verifiees),
+        ("Non vérifiées depuis 12 mois", counts.publiees - counts.verifiees),
     ]
     notes = []
     ror = services.indicateur("ror-2023-recence")
@@ -290,8 +300,8 @@ def recence(now: datetime) -> Graphique:
             f"{nombre(ror.valeur)} % (source : {ror.source})."
         )
     alternative = (
-        f"Taux de récence : {nombre(taux)} % — {nombre(figures.verifiees)} fiches vérifiées "
-        f"depuis moins de 12 mois sur {nombre(figures.publiees)} publiées."
+        f"Taux de récence : {nombre(taux)} % — {nombre(counts.verifiees)} fiches vérifiées "
+        f"depuis moins de 12 mois sur {nombre(counts.publiees)} publiées."
         if taux is not None
         else "Aucune fiche n'est publiée : le taux de récence n'est pas calculable."
     )
@@ -305,7 +315,7 @@ def recence(now: datetime) -> Graphique:
         "fraîcheur en usage dans les répertoires de l'offre de soins.",
         mis_a_jour=now,
         en_direct=True,
-        barres=charts.barres(items, "fiches") if figures.publiees else None,
+        barres=svg.barres(items, "fiches") if counts.publiees else None,
         alternative=alternative,
         notes=notes,
         unite="fiches",
@@ -418,7 +428,7 @@ def offre_demande(item: JeuDepartemental, now: datetime | None = None) -> Graphi
         "champ : les demandes passent par TéléO, les recours d'ATO utilisent tous les outils.",
         mis_a_jour=now or utcnow(),
         en_direct=True,
-        barres=charts.barres(ranked, "demandes par recours"),  # type: ignore[arg-type]
+        barres=svg.barres(ranked, "demandes par recours"),  # type: ignore[arg-type]
         alternative=alternative,
         unite="demandes par recours",
     )

@@ -1,8 +1,8 @@
-"""Chart geometry computed on the server: choropleth map, bar chart, monthly series.
+"""SVG drawing primitives computed on the server: choropleth map, bar chart, monthly series.
 
-Pure functions, no database: they take values and return coordinates that the
-templates draw as SVG with classes only (the CSP forbids inline styles), so
-every chart shows without JavaScript and prints. Numbers are ``int`` or
+Pure functions, no database: they take values and return coordinates that
+``templates/reports/_graphique.html`` draws as SVG with classes only (the CSP
+forbids inline styles), so every chart shows without JavaScript and prints. Numbers are ``int`` or
 ``Decimal``; ``None`` means "no value" and is drawn as such, never as zero.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses our own seed file only
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -386,11 +386,3 @@ def serie(
     points = " ".join(f"{c.cumul_x},{c.cumul_y}" for c in cols)
     ref = (y_of(reference[0]), reference[1]) if reference else None
     return Serie(SERIE_WIDTH, SERIE_HEIGHT, SERIE_LEFT, baseline, tuple(cols), ticks, points, ref)
-
-
-@dataclass
-class Tableau:
-    """The data table beside a chart, and its CSV: numbers stay numbers."""
-
-    colonnes: list[str]
-    lignes: list[list[object]] = field(default_factory=list)
