@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ato.directory.seeding import SEED_DIR, SeedError, SeedReport
 from ato.extensions import db
-from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport
+from ato.reports.models import Indicateur, JeuDepartemental, Rapport, RequestSide
 
 SEED_FILE = SEED_DIR / "rapports.json"
 
@@ -110,7 +110,7 @@ def load_reports(path: Path = SEED_FILE) -> dict[str, SeedReport]:
                 "position": position,
                 "titre": jeu["titre"],
                 "description": jeu.get("description"),
-                "cote": Cote(jeu["cote"]),
+                "side": RequestSide(jeu["cote"]),
                 "unite": jeu["unite"],
                 "periode": jeu["periode"],
                 "source": source,

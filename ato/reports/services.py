@@ -36,7 +36,13 @@ from ato.directory.models import (
 )
 from ato.extensions import db
 from ato.moderation.services import audit
-from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport, ValeurDepartementale
+from ato.reports.models import (
+    Indicateur,
+    JeuDepartemental,
+    Rapport,
+    RequestSide,
+    ValeurDepartementale,
+)
 from ato.web import PARIS
 
 # --- topics, key figures and datasets (public reads) ----------------------------------------
@@ -243,7 +249,7 @@ def jeux_requerants_publies() -> list[JeuDepartemental]:
     return list(
         db.session.scalars(
             select(JeuDepartemental)
-            .where(JeuDepartemental.publie, JeuDepartemental.cote == Cote.REQUERANTS)
+            .where(JeuDepartemental.publie, JeuDepartemental.side == RequestSide.REQUERANTS)
             .order_by(JeuDepartemental.published_at.desc(), JeuDepartemental.id.desc())
             .options(selectinload(JeuDepartemental.valeurs), selectinload(JeuDepartemental.rapport))
         )
