@@ -1,8 +1,8 @@
 """Report queries, live statistics of the directory, CSV import and export, staff edits.
 
 Plain functions over the session: writers ``flush`` and never commit (the view
-or CLI command that calls them commits once) and log every change with
-:func:`ato.moderation.services.audit`. Public reads only ever see published
+or CLI command that calls them commits once) and record every change in the
+audit log (:func:`ato.core.audit.log`). Public reads only ever see published
 figures and datasets.
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
 
+from ato.core.audit import Action, Actor, Subject, log
 from ato.core.models import utcnow
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -35,7 +36,6 @@ from ato.directory.models import (
     service_thematique,
 )
 from ato.extensions import db
-from ato.moderation.services import audit
 from ato.reports.models import (
     Indicateur,
     JeuDepartemental,
@@ -546,7 +546,9 @@ def _same(before: Any, after: Any) -> bool:
     return before == after
 
 
-def update_indicateur(item: Indicateur, values: dict[str, Any], actor: Any) -> dict[str, list]:
+def update_indicateur(
+    item: Indicateur, values: dict[str, Any], actor: Actor | None
+) -> dict[str, list]:
     """Apply staff edits; audit the changed fields (before, after). Returns the changes."""
     changes = {}
     for name in INDICATOR_FIELDS:
@@ -556,18 +558,18 @@ def update_indicateur(item: Indicateur, values: dict[str, Any], actor: Any) -> d
             setattr(item, name, after)
     if changes:
         item.modifie_par_equipe_at = utcnow()
-        audit(actor, "modification_indicateur", "indicateur", item.id, changes)
+        log(actor, Action.MODIFICATION_INDICATEUR, Subject.INDICATEUR, item.id, changes)
     db.session.flush()
     return changes
 
 
-def set_indicateur_publie(item: Indicateur, publie: bool, actor: Any) -> None:
+def set_indicateur_publie(item: Indicateur, publie: bool, actor: Actor | None) -> None:
     if item.publie == publie:
         return
-    audit(
+    log(
         actor,
-        "publication_indicateur" if publie else "depublication_indicateur",
-        "indicateur",
+        Action.PUBLICATION_INDICATEUR if publie else Action.DEPUBLICATION_INDICATEUR,
+        Subject.INDICATEUR,
         item.id,
         {"publie": [item.publie, publie]},
     )
@@ -580,7 +582,7 @@ def replace_valeurs(
     jeu: JeuDepartemental,
     parsed: ParsedCsv,
     meta: dict[str, str | None],
-    actor: Any,
+    actor: Actor | None,
 ) -> None:
     """Replace every value of a dataset (and its unit, period, source) in one step."""
     before = {code: _jsonable(v) for code, v in valeurs(jeu).items()}
@@ -595,11 +597,11 @@ def replace_valeurs(
     for code, value in sorted(parsed.values.items()):
         jeu.valeurs.append(ValeurDepartementale(departement_code=code, valeur=value))
     jeu.valeurs_at = utcnow()
-    audit(actor, "import_jeu_departemental", "jeu_departemental", jeu.id, changes)
+    log(actor, Action.IMPORT_JEU_DEPARTEMENTAL, Subject.JEU_DEPARTEMENTAL, jeu.id, changes)
     db.session.flush()
 
 
-def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Any) -> None:
+def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Actor | None) -> None:
     """Publish (only with values) or unpublish a dataset."""
     if publie and not jeu.valeurs:
         raise ValueError(
@@ -607,10 +609,10 @@ def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Any) -> None:
         )
     if jeu.publie == publie:
         return
-    audit(
+    log(
         actor,
-        "publication_jeu_departemental" if publie else "depublication_jeu_departemental",
-        "jeu_departemental",
+        Action.PUBLICATION_JEU_DEPARTEMENTAL if publie else Action.DEPUBLICATION_JEU_DEPARTEMENTAL,
+        Subject.JEU_DEPARTEMENTAL,
         jeu.id,
         {"publie": [jeu.publie, publie]},
     )
