@@ -22,6 +22,7 @@ from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
 
 from ato.core.audit import Action, Actor, Subject, log
+from ato.core.errors import DomainError
 from ato.core.models import utcnow
 from ato.directory import services as directory
 from ato.directory.models import (
@@ -382,8 +383,8 @@ UNIT_COLUMN = "unite"
 NUMBER = re.compile(r"^[+-]?(\d+([.,]\d+)?|\d{1,3}([  \u202f]\d{3})+([.,]\d+)?)$")
 
 
-class CsvRejected(ValueError):
-    """An upload that changes nothing; ``errors`` says why, line by line."""
+class CsvRejected(DomainError):
+    """An upload that changes nothing; ``errors`` says why, line by line (in French)."""
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
@@ -602,9 +603,12 @@ def replace_valeurs(
 
 
 def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Actor | None) -> None:
-    """Publish (only with values) or unpublish a dataset."""
+    """Publish (only with values) or unpublish a dataset.
+
+    Raises :class:`DomainError` when asked to publish a dataset without values.
+    """
     if publie and not jeu.valeurs:
-        raise ValueError(
+        raise DomainError(
             "Ce jeu n'a pas encore de valeurs : importez d'abord le fichier CSV, puis publiez."
         )
     if jeu.publie == publie:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ato.core.errors import DomainError
 from ato.directory import services as directory
 from ato.extensions import db
 from ato.moderation.views import deny_by_default, no_store
@@ -273,9 +274,9 @@ def jeu_publication(jeu_id: int, action: str) -> Response:
         abort(404)
     try:
         services.set_jeu_publie(jeu, action == "publier", current_user)
-    except ValueError as exc:
+    except DomainError as exc:
         db.session.rollback()
-        flash(str(exc))
+        flash(exc.message)
         return redirect(url_for(".admin", _anchor=f"jeu-{jeu_id}"), 303)
     db.session.commit()
     flash("Jeu publié." if jeu.publie else "Jeu retiré des pages publiques.")

@@ -207,3 +207,16 @@ def test_the_live_topic_page_runs_the_same_number_of_queries_whatever_the_direct
             )
         db.session.commit()
     assert queries() == small
+
+
+def test_publishing_a_dataset_without_values_is_refused_as_a_business_error(app, seeded):
+    from ato.core.errors import DomainError
+    from ato.reports.models import JeuDepartemental
+
+    with app.app_context():
+        jeu = db.session.scalars(
+            select(JeuDepartemental).where(JeuDepartemental.cle == "teleo-2023-demandes-recues")
+        ).one()
+        with pytest.raises(DomainError, match="importez d'abord le fichier CSV"):
+            services.set_jeu_publie(jeu, True, None)
+        assert not jeu.publie
