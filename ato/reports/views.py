@@ -1,8 +1,10 @@
 """Report pages under /rapports and their staff administration under /admin/rapports.
 
 Public pages read published figures only; every chart has a stable CSV URL.
-Staff pages reuse the back office's deny-by-default guard; every change is a
-POST with CSRF, audited, committed once here.
+Staff pages sit on a staff blueprint (:func:`ato.core.access.staff_blueprint`):
+each view declares the role it requires — moderators may edit and publish the
+figures — and an undeclared one is closed to everyone. Every change is a POST
+with CSRF, audited by its service, committed once here.
 """
 
 from __future__ import annotations
@@ -14,19 +16,17 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ato.core.access import Role, required_role, requires, staff_blueprint
 from ato.core.errors import DomainError
 from ato.directory import services as directory
 from ato.extensions import db
-from ato.moderation.views import deny_by_default, no_store
 from ato.reports import figures, services
 from ato.reports.forms import ImportForm, IndicateurForm
 from ato.reports.models import Indicateur, JeuDepartemental
 from ato.web import nombre, render_error
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
-admin_bp = Blueprint("reports_admin", __name__, url_prefix="/admin/rapports")
-admin_bp.before_request(deny_by_default)
-admin_bp.after_request(no_store)
+admin_bp = staff_blueprint("reports_admin", __name__, "/admin/rapports")
 
 
 # --- number formatting --------------------------------------------------------------------
@@ -163,11 +163,13 @@ def graphique_csv(slug: str, graphique: str) -> Response:
 
 
 @admin_bp.get("/")
+@requires(Role.MODERATEUR)
 def admin() -> str:
     return render_template("reports/admin.html", rapports=services.all_for_staff())
 
 
 @admin_bp.route("/indicateurs/<int:indicateur_id>", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
 def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
     item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
     form = IndicateurForm(
@@ -195,6 +197,7 @@ def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
 
 
 @admin_bp.post("/indicateurs/<int:indicateur_id>/<action>")
+@requires(Role.MODERATEUR)
 def indicateur_publication(indicateur_id: int, action: str) -> Response:
     item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
     if action not in ("publier", "depublier"):
@@ -217,6 +220,7 @@ def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200): 
 
 
 @admin_bp.route("/jeux/<int:jeu_id>/import", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
 def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
     jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
     form = ImportForm(
@@ -250,9 +254,16 @@ def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
 
 @admin_bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
-    """A file over the request limit: the import page again, saying so, nothing changed."""
-    authenticated = current_user.is_authenticated
-    if authenticated and request.endpoint == "reports_admin.jeu_import" and request.view_args:
+    """A file over the request limit: the import page again, saying so, nothing changed.
+
+    The limit is hit while the body is read (by the CSRF check), before the
+    blueprint's guard runs: the page is shown only to staff the import view admits.
+    """
+    role = required_role(jeu_import)
+    admitted = (
+        current_user.is_authenticated and role is not None and Role(current_user.role).allows(role)
+    )
+    if admitted and request.endpoint == "reports_admin.jeu_import" and request.view_args:
         jeu = db.session.get(JeuDepartemental, request.view_args["jeu_id"])
         if jeu is not None:
             form = ImportForm(
@@ -268,6 +279,7 @@ def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
 
 
 @admin_bp.post("/jeux/<int:jeu_id>/<action>")
+@requires(Role.MODERATEUR)
 def jeu_publication(jeu_id: int, action: str) -> Response:
     jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
     if action not in ("publier", "depublier"):
