@@ -1,4 +1,4 @@
-"""Report queries, live statistics of the directory, CSV import and export, staff edits.
+"""Report queries, live statistics of the directory, CSV import, staff edits.
 
 Plain functions over the session: writers ``flush`` and never commit (the view
 or CLI command that calls them commits once) and record every change in the
@@ -8,22 +8,22 @@ figures and datasets.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
 
+from ato.core import csvfile
 from ato.core.audit import Action, Actor, Subject, log
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
+from ato.core.text import fold
 from ato.directory import services as directory
 from ato.directory.models import (
     Departement,
@@ -44,7 +44,7 @@ from ato.reports.models import (
     RequestSide,
     ValeurDepartementale,
 )
-from ato.web import PARIS
+from ato.web import LOCALE, PARIS
 
 # --- topics, key figures and datasets (public reads) ----------------------------------------
 
@@ -336,42 +336,6 @@ def matrice_specialites() -> Matrice:
     return matrice
 
 
-# --- CSV export --------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell: numbers as plain numbers (``.`` decimal point), text neutralised.
-
-    A text cell that a spreadsheet would run as a formula gets a leading ``'``;
-    a number such as ``-5`` stays a number.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return "0" if text in ("-0", "") else text
-    if isinstance(value, float):
-        return format(Decimal(str(value)).normalize(), "f")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def to_csv(colonnes: Sequence[str], lignes: Sequence[Sequence[Any]]) -> str:
-    """UTF-8 text with a BOM (Excel reads the accents), comma-separated, CRLF lines."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([csv_cell(c) for c in colonnes])
-    for ligne in lignes:
-        writer.writerow([csv_cell(c) for c in ligne])
-    return "\ufeff" + buffer.getvalue()
-
-
 # --- CSV import of a département dataset -------------------------------------------------
 
 MAX_UPLOAD_BYTES = 64 * 1024
@@ -380,7 +344,9 @@ MAX_VALUE = Decimal("1e12")  # what the value column holds
 CODE_COLUMNS = ("code_departement", "code", "departement_code", "code_insee")
 VALUE_COLUMN = "valeur"
 UNIT_COLUMN = "unite"
-NUMBER = re.compile(r"^[+-]?(\d+([.,]\d+)?|\d{1,3}([  \u202f]\d{3})+([.,]\d+)?)$")
+NUMBER_SPACES = " \u00a0\u202f"  # what a spreadsheet or a French keyboard groups thousands with
+GROUP_SEPARATOR = get_group_symbol(LOCALE)  # the narrow no-break space of fr_FR
+NUMBER_CHARACTERS = frozenset("0123456789,." + NUMBER_SPACES)
 
 
 class CsvRejected(DomainError):
@@ -398,21 +364,30 @@ class ParsedCsv:
 
 
 def parse_number(text: str) -> Decimal | None:
-    """``12 345``, ``12345,5``, ``-3.2`` → Decimal; anything else (formulas too) → None."""
+    """``12 345``, ``12345,5``, ``-3.2`` → Decimal; anything else (formulas too) → None.
+
+    French grouping (space, no-break or narrow no-break space, by threes) and
+    decimal comma, as Babel's ``parse_decimal`` reads them strictly; a decimal
+    point is accepted when there is no comma. Only digits, separators and a
+    leading sign get that far: no exponent, ``Infinity``, ``NaN`` or formula.
+    """
     cleaned = text.strip()
-    if not NUMBER.match(cleaned):
+    body = cleaned[1:] if cleaned[:1] in "+-" else cleaned
+    if not body or not set(body) <= NUMBER_CHARACTERS or not (body[0] + body[-1]).isdigit():
         return None
-    cleaned = re.sub(r"[  \u202f]", "", cleaned).replace(",", ".")
+    if "." in body and "," not in body:
+        cleaned = cleaned.replace(".", ",")
+    for space in NUMBER_SPACES:
+        cleaned = cleaned.replace(space, GROUP_SEPARATOR)
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        return parse_decimal(cleaned, locale=LOCALE, strict=True)
+    except NumberFormatError:
         return None
-    return value if value.is_finite() else None
 
 
 def _normalise_header(name: str) -> str:
-    name = directory.sort_key(name.strip().strip('"')).replace(" ", "_").replace("-", "_")
-    return name
+    """``Code département`` → ``code_departement``."""
+    return fold(name.strip().strip('"')).replace(" ", "_").replace("-", "_")
 
 
 def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -> ParsedCsv:
@@ -420,8 +395,9 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
 
     Expected: a header line with ``code_departement`` and ``valeur`` (an
     ``unite`` column, when present, must repeat the declared unit), ``;`` or
-    ``,`` as separator, UTF-8. Every line is checked and every error reported
-    with its line number; one error rejects the whole file.
+    ``,`` as separator (guessed by :func:`ato.core.csvfile.read`), UTF-8 only.
+    Every line is checked and every error reported with its spreadsheet line
+    number; one error rejects the whole file.
     """
     if not data.strip():
         raise CsvRejected(["Le fichier est vide."])
@@ -433,32 +409,22 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
             ]
         )
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CsvRejected(
-            [
-                "Le fichier n'est pas encodé en UTF-8 : dans votre tableur, enregistrez-le au "
-                "format « CSV UTF-8 »."
-            ]
-        ) from None
-    if "\x00" in text:
-        raise CsvRejected(["Le fichier contient des caractères nuls : ce n'est pas un CSV."])
-    lines = text.splitlines()
-    if len(lines) > MAX_LINES:
+        text = csvfile.decode(data, utf8_only=True)
+    except csvfile.CsvError as exc:
+        raise CsvRejected([str(exc)]) from None
+    if len(text.splitlines()) > MAX_LINES:
         raise CsvRejected([f"Le fichier compte plus de {MAX_LINES} lignes."])
-    header_line = lines[0]
-    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise CsvRejected([f"Le fichier n'a pas pu être lu comme un CSV ({exc})."]) from None
-    header = [_normalise_header(h) for h in rows[0]]
+        names, reader = csvfile.read(text)
+        records = list(reader)
+    except csvfile.CsvError as exc:
+        raise CsvRejected([str(exc)]) from None
+    header = [_normalise_header(h) for h in names]
     code_col = next((header.index(c) for c in CODE_COLUMNS if c in header), None)
     value_col = header.index(VALUE_COLUMN) if VALUE_COLUMN in header else None
     unit_col = header.index(UNIT_COLUMN) if UNIT_COLUMN in header else None
     if code_col is None or value_col is None:
-        found = ", ".join(h for h in rows[0] if h.strip()) or "aucune"
+        found = ", ".join(h for h in names if h.strip()) or "aucune"
         raise CsvRejected(
             [
                 f"Ligne 1 : colonnes attendues « code_departement » et « valeur » "
@@ -470,7 +436,8 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
     values: dict[str, Decimal] = {}
     first_line: dict[str, int] = {}
     data_lines = 0
-    for number, row in enumerate(rows[1:], start=2):
+    for record in records:
+        number, row = record.number, record.cells
         if not any(cell.strip() for cell in row):
             continue  # blank lines are ignored
         data_lines += 1

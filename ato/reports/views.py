@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ato.core import csvfile
 from ato.core.access import Role, required_role, requires, staff_blueprint
 from ato.core.errors import DomainError
 from ato.directory import services as directory
@@ -52,13 +53,7 @@ def valeur(value: Decimal | int | None, unite: str = "") -> str:
 
 
 def csv_response(colonnes: list[str], lignes: list[list[object]], filename: str) -> Response:
-    response = Response(
-        services.to_csv(colonnes, lignes),
-        mimetype="text/csv",
-        content_type="text/csv; charset=utf-8",
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csvfile.response(csvfile.write(colonnes, lignes), filename)
 
 
 # --- public pages -------------------------------------------------------------------------
