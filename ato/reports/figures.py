@@ -11,16 +11,14 @@ time of the request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-
-from babel.dates import format_date
 
 from ato.core.models import utcnow
 from ato.reports import services, svg
 from ato.reports.models import JeuDepartemental, Rapport
 from ato.reports.svg import Barres, Carte, Serie
-from ato.web import LOCALE, nombre
+from ato.web import nombre
 
 LIVE_SOURCE = "Annuaire ATO, fiches publiées (calcul en direct)"
 
@@ -196,10 +194,6 @@ def recours_par_specialite(now: datetime) -> Graphique:
     )
 
 
-def _short_month(mois: services.Mois) -> str:
-    return format_date(date(mois.annee, mois.mois, 1), "MMM y", locale=LOCALE)
-
-
 def publications_par_mois(now: datetime) -> Graphique:
     months = services.publications_par_mois(now)
     tableau = Tableau(["Mois", "Recours publiés dans le mois", "Total à la fin du mois"])
@@ -215,7 +209,7 @@ def publications_par_mois(now: datetime) -> Graphique:
             f"(source : {reference_figure.source})."
         )
     serie = (
-        svg.serie([(_short_month(m), m.nouvelles, m.cumul) for m in months], reference)
+        svg.serie([(m.libelle_court, m.nouvelles, m.cumul) for m in months], reference)
         if months
         else None
     )

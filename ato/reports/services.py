@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
@@ -139,22 +140,6 @@ def par_specialite() -> list[tuple[Specialite, int]]:
     return sorted(items, key=lambda item: (-item[1], directory.sort_key(item[0].libelle)))
 
 
-MOIS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 @dataclass(frozen=True)
 class Mois:
     annee: int
@@ -168,7 +153,13 @@ class Mois:
 
     @property
     def libelle(self) -> str:
-        return f"{MOIS[self.mois - 1]} {self.annee}"
+        """``mars 2024``: the month's name in French, from Babel's locale data."""
+        return format_date(date(self.annee, self.mois, 1), "MMMM y", locale=LOCALE)
+
+    @property
+    def libelle_court(self) -> str:
+        """``mars 2024``, ``janv. 2025``: the axis label of a chart."""
+        return format_date(date(self.annee, self.mois, 1), "MMM y", locale=LOCALE)
 
 
 def publications_par_mois(now: datetime | None = None) -> list[Mois]:
@@ -186,8 +177,8 @@ def publications_par_mois(now: datetime | None = None) -> list[Mois]:
     if not dates:
         return []
     per_month: dict[tuple[int, int], int] = defaultdict(int)
-    for date in dates:
-        local = date.astimezone(PARIS)
+    for published in dates:
+        local = published.astimezone(PARIS)
         per_month[(local.year, local.month)] += 1
     year, month = min(per_month)
     end = (now or utcnow()).astimezone(PARIS)
