@@ -76,13 +76,6 @@ def test_a_missing_value_is_drawn_as_not_given_never_as_zero():
     assert carte.has_missing
 
 
-def test_every_label_point_lies_inside_the_outline_of_its_departement():
-    for shape in svg.geometry().shapes:
-        ring = max(svg._rings(shape.d), key=len)
-        xs, ys = [x for x, _ in ring], [y for _, y in ring]
-        assert min(xs) < shape.label_x < max(xs) and min(ys) < shape.label_y < max(ys)
-
-
 @pytest.mark.parametrize(
     ("counts", "labels"),
     [
