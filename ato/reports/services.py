@@ -72,6 +72,16 @@ def get_rapport(slug: str) -> Rapport | None:
     )
 
 
+def rapport_annuaire() -> Rapport | None:
+    """The topic that shows the directory's live statistics (the first, if several)."""
+    return db.session.scalar(
+        select(Rapport)
+        .where(Rapport.statistiques_annuaire)
+        .order_by(Rapport.position, Rapport.id)
+        .limit(1)
+    )
+
+
 def indicateurs_publies(rapport: Rapport) -> list[Indicateur]:
     return [i for i in rapport.indicateurs if i.publie]
 
@@ -86,7 +96,7 @@ def valeurs(jeu: JeuDepartemental) -> dict[str, Decimal]:
 
 
 def indicateur(cle: str) -> Indicateur | None:
-    """A published key figure by its key, e.g. the recourses of end 2023."""
+    """A published key figure by its key (a live figure's reference), or None."""
     return db.session.scalar(select(Indicateur).where(Indicateur.cle == cle, Indicateur.publie))
 
 
@@ -193,39 +203,41 @@ def publications_par_mois(now: datetime | None = None) -> list[Mois]:
 
 
 @dataclass(frozen=True)
+class LigneComparaison:
+    """One row of a comparison with a report: which recourses, against which sourced figure."""
+
+    libelle: str
+    cle: str | None  # key of the report's figure; None when the report gives none
+    nature: NatureRequis | None  # None: every published recourse
+
+
+@dataclass(frozen=True)
 class Comparaison:
     libelle: str
-    fin_2023: Indicateur | None
+    reference: Indicateur | None
     aujourd_hui: int
 
     @property
     def ecart(self) -> int | None:
-        if self.fin_2023 is None:
+        if self.reference is None:
             return None
-        return self.aujourd_hui - int(self.fin_2023.valeur)
+        return self.aujourd_hui - int(self.reference.valeur)
 
 
-COMPARISON_KEYS = (
-    ("Recours", "ato-2023-recours", None),
-    ("Établissements de santé", "ato-2023-etablissements", NatureRequis.ETABLISSEMENT),
-    ("Professionnels libéraux", "ato-2023-liberaux", NatureRequis.LIBERAL),
-    ("Dispositifs de coordination", None, NatureRequis.DISPOSITIF),
-)
+def comparaison(lignes: Sequence[LigneComparaison]) -> list[Comparaison] | None:
+    """Today's published recourses, row by row, against the figures of a report.
 
-
-def comparaison_fin_2023() -> list[Comparaison] | None:
-    """Today's published recourses against the figures of the 2023 report.
-
-    None when the report's figure is not loaded or not published: the
-    comparison never shows a figure without its source.
+    The rows (and the report's figures they cite) come from ``seed/figures.json``.
+    None when the first row's figure (the total) is not loaded or not
+    published: the comparison never shows a figure without its source.
     """
-    if indicateur("ato-2023-recours") is None:
+    if not lignes or lignes[0].cle is None or indicateur(lignes[0].cle) is None:
         return None
     counts = dict(par_nature())
     rows = []
-    for label, key, nature in COMPARISON_KEYS:
-        today = sum(counts.values()) if nature is None else counts[nature]
-        rows.append(Comparaison(label, indicateur(key) if key else None, today))
+    for ligne in lignes:
+        today = sum(counts.values()) if ligne.nature is None else counts[ligne.nature]
+        rows.append(Comparaison(ligne.libelle, indicateur(ligne.cle) if ligne.cle else None, today))
     return rows
 
 

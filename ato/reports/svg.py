@@ -319,7 +319,7 @@ def serie(
     """Columns of new publications per month and the line of the running total.
 
     ``months`` holds (label, new, running total); ``reference`` is a horizontal
-    line (value, label), e.g. the recourses listed at the end of 2023.
+    line (value, label), e.g. the recourses a report listed at the end of a year.
     """
     peak = max([c for _, _, c in months] + ([reference[0]] if reference else []) + [1])
     top = _nice_ceiling(peak)

@@ -79,7 +79,9 @@ def _rapport(slug: str):  # noqa: ANN202
 def offre_demande() -> str:
     jeux = services.jeux_requerants_publies()
     if not jeux:
-        return render_template("reports/offre_demande.html", jeu=None, jeux=[])
+        return render_template(
+            "reports/offre_demande.html", jeu=None, jeux=[], annuaire=services.rapport_annuaire()
+        )
     chosen = next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
     return render_template(
         "reports/offre_demande.html",

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
-from ato.reports import services
+from ato.reports import figures, services
 from tests.factories import make_requis, make_service
 from tests.reports.conftest import html_cell_value, html_table
 
@@ -158,7 +158,7 @@ def test_the_comparison_with_end_2023_disappears_with_its_sourced_figure(app, cl
         ).one()
         services.set_indicateur_publie(item, False, None)
         db.session.commit()
-        assert services.comparaison_fin_2023() is None
+        assert services.comparaison(figures.live_figure("comparaison-fin-2023").lignes) is None
     html = client.get("/rapports/annuaire-ato").get_data(as_text=True)
     assert "g-comparaison-fin-2023-tableau" not in html
     assert "recours répertoriés fin 2023" not in html
