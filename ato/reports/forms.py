@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ato.directory import services as directory
 from ato.reports import services
+from ato.reports.models import Indicateur, JeuDepartemental
 from ato.reports.services import CsvRejected, ParsedCsv
 from ato.web import nombre
 
@@ -101,6 +102,21 @@ class IndicateurForm(FlaskForm):
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
+    @staticmethod
+    def initial(item: Indicateur) -> dict[str, object]:
+        """What the form shows before any edit: the figure's values, numbers the French way."""
+        return {
+            "libelle": item.libelle,
+            "valeur": nombre(item.valeur),
+            "unite": item.unite,
+            "periode": item.periode,
+            "evolution": nombre(item.evolution) if item.evolution is not None else "",
+            "evolution_reference": item.evolution_reference,
+            "source": item.source,
+            "source_url": item.source_url,
+            "note": item.note,
+        }
+
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         """Fields one by one, then: an evolution needs the period it compares with."""
         valid = super().validate(extra_validators)
@@ -160,6 +176,25 @@ class ImportForm(FlaskForm):
     )
 
     parsed: ParsedCsv | None = None
+
+    @staticmethod
+    def initial(jeu: JeuDepartemental) -> dict[str, object]:
+        """What the form shows before an upload: the dataset's unit, period and source."""
+        return {
+            "unite": jeu.unite,
+            "periode": jeu.periode,
+            "source": jeu.source,
+            "source_url": jeu.source_url,
+        }
+
+    def values(self) -> dict[str, str | None]:
+        """The typed unit, period and source, ready for ``services.replace_valeurs``."""
+        return {
+            "unite": self.unite.data,
+            "periode": self.periode.data,
+            "source": self.source.data,
+            "source_url": (self.source_url.data or "").strip() or None,
+        }
 
     def validate_fichier(self, field: Field) -> None:
         """The whole file is checked; every error is listed with its line number."""

@@ -260,6 +260,11 @@ def jeux_requerants_publies() -> list[JeuDepartemental]:
     )
 
 
+def choisir_jeu(jeux: Sequence[JeuDepartemental], cle: str | None) -> JeuDepartemental:
+    """The dataset whose key the visitor chose, else the first (the latest published)."""
+    return next((j for j in jeux if j.cle == cle), jeux[0])
+
+
 @dataclass(frozen=True)
 class LigneOffreDemande:
     code: str

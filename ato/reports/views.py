@@ -22,6 +22,7 @@ from ato.core.errors import DomainError
 from ato.directory import services as directory
 from ato.extensions import db
 from ato.reports import figures, services
+from ato.reports.figures import Tableau
 from ato.reports.forms import ImportForm, IndicateurForm
 from ato.reports.models import Indicateur, JeuDepartemental
 from ato.web import nombre, render_error
@@ -52,8 +53,9 @@ def valeur(value: Decimal | int | None, unite: str = "") -> str:
     return f"{nombre(value)} {unite}".strip()
 
 
-def csv_response(colonnes: list[str], lignes: list[list[object]], filename: str) -> Response:
-    return csvfile.response(csvfile.write(colonnes, lignes), filename)
+def csv_response(table: Tableau, filename: str) -> Response:
+    """A data table as a CSV download (the same rows as the table on the page)."""
+    return csvfile.response(csvfile.write(table.colonnes, table.lignes), filename)
 
 
 # --- public pages -------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def offre_demande() -> str:
         return render_template(
             "reports/offre_demande.html", jeu=None, jeux=[], annuaire=services.rapport_annuaire()
         )
-    chosen = next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
+    chosen = services.choisir_jeu(jeux, request.args.get("jeu"))
     return render_template(
         "reports/offre_demande.html",
         jeu=chosen,
@@ -97,20 +99,20 @@ def _requerants_or_404():  # noqa: ANN202
     jeux = services.jeux_requerants_publies()
     if not jeux:
         abort(404)
-    return next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
+    return services.choisir_jeu(jeux, request.args.get("jeu"))
 
 
 @bp.get("/offre-et-demande.csv")
 def offre_demande_csv() -> Response:
     g = figures.offre_demande(_requerants_or_404())
-    return csv_response(g.tableau.colonnes, g.tableau.lignes, g.csv_name)
+    return csv_response(g.tableau, g.csv_name)
 
 
 @bp.get("/offre-et-demande/specialites.csv")
 def offre_demande_specialites_csv() -> Response:
     _requerants_or_404()
     table = figures.matrice_tableau(services.matrice_specialites())
-    return csv_response(table.colonnes, table.lignes, "ato-offre-par-specialite.csv")
+    return csv_response(table, "ato-offre-par-specialite.csv")
 
 
 @bp.get("/<slug>")
@@ -131,7 +133,7 @@ def rapport(slug: str) -> str:
 def indicateurs_csv(slug: str) -> Response:
     item = _rapport(slug)
     table = figures.indicateurs(item)
-    return csv_response(table.colonnes, table.lignes, f"ato-{item.slug}-indicateurs.csv")
+    return csv_response(table, f"ato-{item.slug}-indicateurs.csv")
 
 
 @bp.get("/<slug>/<graphique>")
@@ -153,7 +155,7 @@ def graphique_csv(slug: str, graphique: str) -> Response:
     chart = figures.one(_rapport(slug), graphique)
     if chart is None or not chart.publie:
         abort(404)
-    return csv_response(chart.tableau.colonnes, chart.tableau.lignes, chart.csv_name)
+    return csv_response(chart.tableau, chart.csv_name)
 
 
 # --- staff administration -----------------------------------------------------------------
@@ -169,21 +171,7 @@ def admin() -> str:
 @requires(Role.MODERATEUR)
 def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
     item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
-    form = IndicateurForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "libelle": item.libelle,
-            "valeur": nombre(item.valeur),
-            "unite": item.unite,
-            "periode": item.periode,
-            "evolution": nombre(item.evolution) if item.evolution is not None else "",
-            "evolution_reference": item.evolution_reference,
-            "source": item.source,
-            "source_url": item.source_url,
-            "note": item.note,
-        }
-    )
+    form = IndicateurForm(data=None if request.method == "POST" else IndicateurForm.initial(item))
     if form.validate_on_submit():
         changes = services.update_indicateur(item, form.values(), current_user)
         db.session.commit()
@@ -220,28 +208,9 @@ def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200): 
 @requires(Role.MODERATEUR)
 def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
     jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
-    form = ImportForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "unite": jeu.unite,
-            "periode": jeu.periode,
-            "source": jeu.source,
-            "source_url": jeu.source_url,
-        }
-    )
+    form = ImportForm(data=None if request.method == "POST" else ImportForm.initial(jeu))
     if form.validate_on_submit() and form.parsed is not None:
-        services.replace_valeurs(
-            jeu,
-            form.parsed,
-            {
-                "unite": form.unite.data,
-                "periode": form.periode.data,
-                "source": form.source.data,
-                "source_url": (form.source_url.data or "").strip() or None,
-            },
-            current_user,
-        )
+        services.replace_valeurs(jeu, form.parsed, form.values(), current_user)
         db.session.commit()
         state = "publiées" if jeu.publie else "enregistrées ; le jeu n'est pas encore publié"
         flash(f"{form.parsed.lignes} valeur(s) importée(s) et {state}.")
