@@ -65,7 +65,8 @@ def test_requests_decided_before_0009_get_their_decision_date(app_config, tmp_pa
         upgrade(revision="0008")
         with db.engine.begin() as connection:
             connection.exec_driver_sql(
-                "INSERT INTO departement (code, nom, code_region) VALUES ('31', 'Haute-Garonne', '76')"
+                "INSERT INTO departement (code, nom, code_region) "
+                "VALUES ('31', 'Haute-Garonne', '76')"
             )
             connection.exec_driver_sql(
                 "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "

@@ -10,6 +10,7 @@ from wtforms import Field, Form, i18n
 from wtforms.validators import ValidationError
 
 from ato.core.text import plain_text_problem, single_line_problem, valid_email
+from ato.core.text import web_address as check_web_address
 
 
 class FrenchMeta:
@@ -62,6 +63,21 @@ def email(form: Form, field: Field) -> None:
         field.data = valid_email(field.data)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+def web_address(form: Form, field: Field) -> None:
+    """An ``https:`` (or ``http:``) address, in its normal form."""
+    if not field.data:
+        return
+    try:
+        field.data = check_web_address(field.data, getattr(form, "warnings", None))
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def squeeze(value: str | None) -> str | None:
+    """A filter: surrounding spaces removed, inner runs of spaces made one."""
+    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def plausible_date(form: Form, field: Field) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -81,3 +82,17 @@ def valid_email(value: str | None, *, fictional: bool = False) -> str:
     except EmailNotValidError as exc:
         raise ValueError("Adresse électronique invalide.") from exc
     return normalize_email(address)
+
+
+def web_address(value: str, warnings: list[str] | None = None) -> str:
+    """``https:`` addresses; ``http:`` accepted with a warning; nothing else."""
+    value = value.strip()
+    if value.lower().startswith("http://"):
+        if warnings is not None:
+            warnings.append(f"L'adresse {value} n'est pas sécurisée (http) : préférez https.")
+    elif not value.lower().startswith("https://"):
+        raise ValueError("L'adresse doit commencer par https:// (ex. : https://…).")
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s<>\"]*", value, re.IGNORECASE):
+        raise ValueError("Adresse web invalide.")
+    scheme, rest = value.split("://", 1)
+    return f"{scheme.lower()}://{rest}"  # HTTPS://… is shown as a link too

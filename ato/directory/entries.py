@@ -47,7 +47,7 @@ from pydantic_core import PydanticCustomError
 from stdnum import luhn
 
 from ato.core.errors import DomainError
-from ato.core.text import plain_text_problem, single_line_problem, valid_email
+from ato.core.text import plain_text_problem, single_line_problem, valid_email, web_address
 from ato.directory import services as directory
 from ato.directory.models import (
     Canal,
@@ -144,20 +144,6 @@ def mssante(value: str) -> str:
     if not domain.endswith(".mssante.fr"):
         raise ValueError("Une adresse MSSanté se termine par « .mssante.fr ».")
     return address
-
-
-def web_address(value: str, warnings: list[str] | None = None) -> str:
-    """``https:`` addresses; ``http:`` accepted with a warning; nothing else."""
-    value = value.strip()
-    if value.lower().startswith("http://"):
-        if warnings is not None:
-            warnings.append(f"L'adresse {value} n'est pas sécurisée (http) : préférez https.")
-    elif not value.lower().startswith("https://"):
-        raise ValueError("L'adresse doit commencer par https:// (ex. : https://…).")
-    if not re.fullmatch(r"https?://[^\s/$.?#][^\s<>\"]*", value, re.IGNORECASE):
-        raise ValueError("Adresse web invalide.")
-    scheme, rest = value.split("://", 1)
-    return f"{scheme.lower()}://{rest}"  # HTTPS://… is shown as a link too
 
 
 # --- reference data -----------------------------------------------------------------------------

@@ -15,10 +15,10 @@ from ato.reports import seeding
 def seed_reports() -> None:
     """Rapports : thèmes, chiffres clés sourcés, jeux départementaux (idempotent)."""
     try:
-        reports = seeding.load_reports()
+        summary = seeding.load_reports()
     except (SeedError, KeyError, ValueError) as exc:
         db.session.rollback()
         raise click.ClickException(f"rapports.json : {exc}") from exc
     db.session.commit()
-    for name, report in reports.items():
-        click.echo(f"{name} : {report}")
+    for name, counts in summary.items():
+        click.echo(f"{name} : {counts}")

@@ -7,7 +7,6 @@ with everything typed.
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -15,23 +14,12 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, Form, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ato.core.forms import FrenchMeta, plain_text, single_line, squeeze, web_address
 from ato.directory import services as directory
 from ato.reports import services
+from ato.reports.models import Indicateur, JeuDepartemental
 from ato.reports.services import CsvRejected, ParsedCsv
 from ato.web import nombre
-
-
-def single_line(form: Form, field: Field) -> None:
-    """One line without control characters; surrounding spaces removed."""
-    value = field.data or ""
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValidationError("Ce champ tient sur une ligne, sans caractère de contrôle.")
-    field.data = " ".join(value.split())
-
-
-def web_address(form: Form, field: Field) -> None:
-    if field.data and not field.data.startswith(("https://", "http://")):
-        raise ValidationError("L'adresse commence par https:// (ou http://).")
 
 
 class NumberField(StringField):
@@ -66,17 +54,21 @@ class NumberField(StringField):
 
 
 class IndicateurForm(FlaskForm):
+    Meta = FrenchMeta
     libelle = StringField(
         "Libellé",
+        filters=[squeeze],
         validators=[InputRequired("Le libellé est obligatoire."), Length(max=300), single_line],
     )
     valeur = NumberField("Valeur", validators=[InputRequired("La valeur est obligatoire.")])
     unite = StringField(
         "Unité",
+        filters=[squeeze],
         validators=[InputRequired("L'unité est obligatoire."), Length(max=80), single_line],
     )
     periode = StringField(
         "Période",
+        filters=[squeeze],
         validators=[InputRequired("La période est obligatoire."), Length(max=80), single_line],
     )
     evolution = NumberField(
@@ -86,10 +78,13 @@ class IndicateurForm(FlaskForm):
         limit=Decimal("1e6"),
     )
     evolution_reference = StringField(
-        "Période de comparaison", validators=[Optional(), Length(max=80), single_line]
+        "Période de comparaison",
+        filters=[squeeze],
+        validators=[Optional(), Length(max=80), single_line],
     )
     source = StringField(
         "Source",
+        filters=[squeeze],
         validators=[
             InputRequired("La source est obligatoire : aucun chiffre sans source."),
             Length(max=500),
@@ -97,9 +92,26 @@ class IndicateurForm(FlaskForm):
         ],
     )
     source_url = StringField(
-        "Adresse de la source", validators=[Optional(), Length(max=500), web_address]
+        "Adresse de la source",
+        filters=[squeeze],
+        validators=[Optional(), Length(max=500), web_address],
     )
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000), plain_text])
+
+    @staticmethod
+    def initial(item: Indicateur) -> dict[str, object]:
+        """What the form shows before any edit: the figure's values, numbers the French way."""
+        return {
+            "libelle": item.libelle,
+            "valeur": nombre(item.valeur),
+            "unite": item.unite,
+            "periode": item.periode,
+            "evolution": nombre(item.evolution) if item.evolution is not None else "",
+            "evolution_reference": item.evolution_reference,
+            "source": item.source,
+            "source_url": item.source_url,
+            "note": item.note,
+        }
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
         """Fields one by one, then: an evolution needs the period it compares with."""
@@ -133,19 +145,23 @@ class IndicateurForm(FlaskForm):
         }
 
 
-class ImportForm(FlaskForm):
+class JeuImportForm(FlaskForm):
+    Meta = FrenchMeta
     """A CSV file of values per département, with the unit, period and source it comes with."""
 
     unite = StringField(
         "Unité des valeurs",
+        filters=[squeeze],
         validators=[InputRequired("L'unité est obligatoire."), Length(max=80), single_line],
     )
     periode = StringField(
         "Période",
+        filters=[squeeze],
         validators=[InputRequired("La période est obligatoire."), Length(max=80), single_line],
     )
     source = StringField(
         "Source",
+        filters=[squeeze],
         validators=[
             InputRequired("La source est obligatoire : aucun chiffre sans source."),
             Length(max=500),
@@ -153,13 +169,34 @@ class ImportForm(FlaskForm):
         ],
     )
     source_url = StringField(
-        "Adresse de la source", validators=[Optional(), Length(max=500), web_address]
+        "Adresse de la source",
+        filters=[squeeze],
+        validators=[Optional(), Length(max=500), web_address],
     )
     fichier = FileField(
         "Fichier CSV", validators=[FileRequired("Choisissez le fichier CSV à importer.")]
     )
 
     parsed: ParsedCsv | None = None
+
+    @staticmethod
+    def initial(jeu: JeuDepartemental) -> dict[str, object]:
+        """What the form shows before an upload: the dataset's unit, period and source."""
+        return {
+            "unite": jeu.unite,
+            "periode": jeu.periode,
+            "source": jeu.source,
+            "source_url": jeu.source_url,
+        }
+
+    def values(self) -> dict[str, str | None]:
+        """The typed unit, period and source, ready for ``services.replace_valeurs``."""
+        return {
+            "unite": self.unite.data,
+            "periode": self.periode.data,
+            "source": self.source.data,
+            "source_url": (self.source_url.data or "").strip() or None,
+        }
 
     def validate_fichier(self, field: Field) -> None:
         """The whole file is checked; every error is listed with its line number."""

@@ -34,8 +34,12 @@ from ato.extensions import db
 VALUE_TYPE = Numeric(16, 4)
 
 
-class Cote(enum.StrEnum):
-    """Which side of a tele-expertise request a département dataset counts."""
+class RequestSide(enum.StrEnum):
+    """Which side of a tele-expertise request a département dataset counts.
+
+    Stored in the column ``cote`` (and its CHECK constraint ``cote``), the name
+    the first migration gave it; the values are those of the seed file.
+    """
 
     REQUERANTS = "requerants"  # where requests are sent from: the demand
     REQUIS = "requis"  # where requests are received
@@ -152,7 +156,7 @@ class JeuDepartemental(db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     titre: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
-    cote: Mapped[Cote] = mapped_column(enum_column(Cote, "cote"))
+    side: Mapped[RequestSide] = mapped_column("cote", enum_column(RequestSide, "cote"))
     unite: Mapped[str] = mapped_column(String(80))
     periode: Mapped[str] = mapped_column(String(80))
     source: Mapped[str] = mapped_column(String(500))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ato.directory.seeding import SEED_DIR, SeedError, SeedSummary
 from ato.extensions import db
-from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport
+from ato.reports.models import Indicateur, JeuDepartemental, Rapport, RequestSide
 
 SEED_FILE = SEED_DIR / "rapports.json"
 
@@ -57,8 +57,14 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def load_reports(path: Path = SEED_FILE) -> dict[str, SeedSummary]:
+    """Create or update the topics, figures and datasets of the seed file.
+
+    Returns, per kind of row, how many were created and updated (the summary
+    the CLI prints). Raises :class:`SeedError` for a citation of an unknown
+    source document, ``KeyError`` or ``ValueError`` for a malformed entry.
+    """
     seed = read_seed(path)
-    reports = {name: SeedSummary() for name in ("rapports", "indicateurs", "jeux")}
+    summary = {name: SeedSummary() for name in ("rapports", "indicateurs", "jeux")}
     for r_index, item in enumerate(seed["rapports"]):
         rapport = db.session.scalar(select(Rapport).where(Rapport.slug == item["slug"]))
         values = {
@@ -72,9 +78,9 @@ def load_reports(path: Path = SEED_FILE) -> dict[str, SeedSummary]:
         if rapport is None:
             rapport = Rapport(**values)
             db.session.add(rapport)
-            reports["rapports"].created += 1
+            summary["rapports"].created += 1
         else:
-            reports["rapports"].updated += _apply(rapport, values)
+            summary["rapports"].updated += _apply(rapport, values)
         db.session.flush()
 
         for position, fig in enumerate(item.get("indicateurs", [])):
@@ -97,9 +103,9 @@ def load_reports(path: Path = SEED_FILE) -> dict[str, SeedSummary]:
             row = db.session.scalar(select(Indicateur).where(Indicateur.cle == fig["cle"]))
             if row is None:
                 db.session.add(Indicateur(**values))
-                reports["indicateurs"].created += 1
+                summary["indicateurs"].created += 1
             elif row.modifie_par_equipe_at is None:
-                reports["indicateurs"].updated += _apply(row, values)
+                summary["indicateurs"].updated += _apply(row, values)
 
         for position, jeu in enumerate(item.get("jeux", [])):
             source, url = source_of(seed, jeu["citation"])
@@ -110,7 +116,7 @@ def load_reports(path: Path = SEED_FILE) -> dict[str, SeedSummary]:
                 "position": position,
                 "titre": jeu["titre"],
                 "description": jeu.get("description"),
-                "cote": Cote(jeu["cote"]),
+                "side": RequestSide(jeu["cote"]),
                 "unite": jeu["unite"],
                 "periode": jeu["periode"],
                 "source": source,
@@ -123,8 +129,8 @@ def load_reports(path: Path = SEED_FILE) -> dict[str, SeedSummary]:
             )
             if row is None:
                 db.session.add(JeuDepartemental(**values))
-                reports["jeux"].created += 1
+                summary["jeux"].created += 1
             elif row.valeurs_at is None:
-                reports["jeux"].updated += _apply(row, values)
+                summary["jeux"].updated += _apply(row, values)
     db.session.flush()
-    return reports
+    return summary

@@ -1,28 +1,30 @@
-"""Report queries, live statistics of the directory, CSV import and export, staff edits.
+"""Report queries, live statistics of the directory, CSV import, staff edits.
 
 Plain functions over the session: writers ``flush`` and never commit (the view
-or CLI command that calls them commits once) and log every change with
-:func:`ato.moderation.services.audit`. Public reads only ever see published
+or CLI command that calls them commits once) and record every change in the
+audit log (:func:`ato.core.audit.log`). Public reads only ever see published
 figures and datasets.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from sqlalchemy import distinct, func, select, true, union
 from sqlalchemy.orm import selectinload
 
-from ato.core.audit import log as audit
+from ato.core import csvfile
+from ato.core.audit import Action, Actor, Subject, log
+from ato.core.errors import DomainError
 from ato.core.models import utcnow
+from ato.core.text import fold
 from ato.directory import services as directory
 from ato.directory.models import (
     Departement,
@@ -36,8 +38,14 @@ from ato.directory.models import (
     service_thematique,
 )
 from ato.extensions import db
-from ato.reports.models import Cote, Indicateur, JeuDepartemental, Rapport, ValeurDepartementale
-from ato.web import PARIS
+from ato.reports.models import (
+    Indicateur,
+    JeuDepartemental,
+    Rapport,
+    RequestSide,
+    ValeurDepartementale,
+)
+from ato.web import LOCALE, PARIS
 
 # --- topics, key figures and datasets (public reads) ----------------------------------------
 
@@ -64,6 +72,16 @@ def get_rapport(slug: str) -> Rapport | None:
     )
 
 
+def rapport_annuaire() -> Rapport | None:
+    """The topic that shows the directory's live statistics (the first, if several)."""
+    return db.session.scalar(
+        select(Rapport)
+        .where(Rapport.statistiques_annuaire)
+        .order_by(Rapport.position, Rapport.id)
+        .limit(1)
+    )
+
+
 def indicateurs_publies(rapport: Rapport) -> list[Indicateur]:
     return [i for i in rapport.indicateurs if i.publie]
 
@@ -78,7 +96,7 @@ def valeurs(jeu: JeuDepartemental) -> dict[str, Decimal]:
 
 
 def indicateur(cle: str) -> Indicateur | None:
-    """A published key figure by its key, e.g. the recourses of end 2023."""
+    """A published key figure by its key (a live figure's reference), or None."""
     return db.session.scalar(select(Indicateur).where(Indicateur.cle == cle, Indicateur.publie))
 
 
@@ -132,22 +150,6 @@ def par_specialite() -> list[tuple[Specialite, int]]:
     return sorted(items, key=lambda item: (-item[1], directory.sort_key(item[0].libelle)))
 
 
-MOIS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 @dataclass(frozen=True)
 class Mois:
     annee: int
@@ -161,7 +163,13 @@ class Mois:
 
     @property
     def libelle(self) -> str:
-        return f"{MOIS[self.mois - 1]} {self.annee}"
+        """``mars 2024``: the month's name in French, from Babel's locale data."""
+        return format_date(date(self.annee, self.mois, 1), "MMMM y", locale=LOCALE)
+
+    @property
+    def libelle_court(self) -> str:
+        """``mars 2024``, ``janv. 2025``: the axis label of a chart."""
+        return format_date(date(self.annee, self.mois, 1), "MMM y", locale=LOCALE)
 
 
 def publications_par_mois(now: datetime | None = None) -> list[Mois]:
@@ -179,8 +187,8 @@ def publications_par_mois(now: datetime | None = None) -> list[Mois]:
     if not dates:
         return []
     per_month: dict[tuple[int, int], int] = defaultdict(int)
-    for date in dates:
-        local = date.astimezone(PARIS)
+    for published in dates:
+        local = published.astimezone(PARIS)
         per_month[(local.year, local.month)] += 1
     year, month = min(per_month)
     end = (now or utcnow()).astimezone(PARIS)
@@ -195,39 +203,41 @@ def publications_par_mois(now: datetime | None = None) -> list[Mois]:
 
 
 @dataclass(frozen=True)
+class LigneComparaison:
+    """One row of a comparison with a report: which recourses, against which sourced figure."""
+
+    libelle: str
+    cle: str | None  # key of the report's figure; None when the report gives none
+    nature: NatureRequis | None  # None: every published recourse
+
+
+@dataclass(frozen=True)
 class Comparaison:
     libelle: str
-    fin_2023: Indicateur | None
+    reference: Indicateur | None
     aujourd_hui: int
 
     @property
     def ecart(self) -> int | None:
-        if self.fin_2023 is None:
+        if self.reference is None:
             return None
-        return self.aujourd_hui - int(self.fin_2023.valeur)
+        return self.aujourd_hui - int(self.reference.valeur)
 
 
-COMPARISON_KEYS = (
-    ("Recours", "ato-2023-recours", None),
-    ("Établissements de santé", "ato-2023-etablissements", NatureRequis.ETABLISSEMENT),
-    ("Professionnels libéraux", "ato-2023-liberaux", NatureRequis.LIBERAL),
-    ("Dispositifs de coordination", None, NatureRequis.DISPOSITIF),
-)
+def comparaison(lignes: Sequence[LigneComparaison]) -> list[Comparaison] | None:
+    """Today's published recourses, row by row, against the figures of a report.
 
-
-def comparaison_fin_2023() -> list[Comparaison] | None:
-    """Today's published recourses against the figures of the 2023 report.
-
-    None when the report's figure is not loaded or not published: the
-    comparison never shows a figure without its source.
+    The rows (and the report's figures they cite) come from ``seed/figures.json``.
+    None when the first row's figure (the total) is not loaded or not
+    published: the comparison never shows a figure without its source.
     """
-    if indicateur("ato-2023-recours") is None:
+    if not lignes or lignes[0].cle is None or indicateur(lignes[0].cle) is None:
         return None
     counts = dict(par_nature())
     rows = []
-    for label, key, nature in COMPARISON_KEYS:
-        today = sum(counts.values()) if nature is None else counts[nature]
-        rows.append(Comparaison(label, indicateur(key) if key else None, today))
+    for ligne in lignes:
+        today = sum(counts.values()) if ligne.nature is None else counts[ligne.nature]
+        rows.append(Comparaison(ligne.libelle, indicateur(ligne.cle) if ligne.cle else None, today))
     return rows
 
 
@@ -243,11 +253,16 @@ def jeux_requerants_publies() -> list[JeuDepartemental]:
     return list(
         db.session.scalars(
             select(JeuDepartemental)
-            .where(JeuDepartemental.publie, JeuDepartemental.cote == Cote.REQUERANTS)
+            .where(JeuDepartemental.publie, JeuDepartemental.side == RequestSide.REQUERANTS)
             .order_by(JeuDepartemental.published_at.desc(), JeuDepartemental.id.desc())
             .options(selectinload(JeuDepartemental.valeurs), selectinload(JeuDepartemental.rapport))
         )
     )
+
+
+def choisir_jeu(jeux: Sequence[JeuDepartemental], cle: str | None) -> JeuDepartemental:
+    """The dataset whose key the visitor chose, else the first (the latest published)."""
+    return next((j for j in jeux if j.cle == cle), jeux[0])
 
 
 @dataclass(frozen=True)
@@ -329,42 +344,6 @@ def matrice_specialites() -> Matrice:
     return matrice
 
 
-# --- CSV export --------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell: numbers as plain numbers (``.`` decimal point), text neutralised.
-
-    A text cell that a spreadsheet would run as a formula gets a leading ``'``;
-    a number such as ``-5`` stays a number.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return "0" if text in ("-0", "") else text
-    if isinstance(value, float):
-        return format(Decimal(str(value)).normalize(), "f")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def to_csv(colonnes: Sequence[str], lignes: Sequence[Sequence[Any]]) -> str:
-    """UTF-8 text with a BOM (Excel reads the accents), comma-separated, CRLF lines."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([csv_cell(c) for c in colonnes])
-    for ligne in lignes:
-        writer.writerow([csv_cell(c) for c in ligne])
-    return "\ufeff" + buffer.getvalue()
-
-
 # --- CSV import of a département dataset -------------------------------------------------
 
 MAX_UPLOAD_BYTES = 64 * 1024
@@ -373,11 +352,13 @@ MAX_VALUE = Decimal("1e12")  # what the value column holds
 CODE_COLUMNS = ("code_departement", "code", "departement_code", "code_insee")
 VALUE_COLUMN = "valeur"
 UNIT_COLUMN = "unite"
-NUMBER = re.compile(r"^[+-]?(\d+([.,]\d+)?|\d{1,3}([  \u202f]\d{3})+([.,]\d+)?)$")
+NUMBER_SPACES = " \u00a0\u202f"  # what a spreadsheet or a French keyboard groups thousands with
+GROUP_SEPARATOR = get_group_symbol(LOCALE)  # the narrow no-break space of fr_FR
+NUMBER_CHARACTERS = frozenset("0123456789,." + NUMBER_SPACES)
 
 
-class CsvRejected(ValueError):
-    """An upload that changes nothing; ``errors`` says why, line by line."""
+class CsvRejected(DomainError):
+    """An upload that changes nothing; ``errors`` says why, line by line (in French)."""
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
@@ -391,21 +372,30 @@ class ParsedCsv:
 
 
 def parse_number(text: str) -> Decimal | None:
-    """``12 345``, ``12345,5``, ``-3.2`` → Decimal; anything else (formulas too) → None."""
+    """``12 345``, ``12345,5``, ``-3.2`` → Decimal; anything else (formulas too) → None.
+
+    French grouping (space, no-break or narrow no-break space, by threes) and
+    decimal comma, as Babel's ``parse_decimal`` reads them strictly; a decimal
+    point is accepted when there is no comma. Only digits, separators and a
+    leading sign get that far: no exponent, ``Infinity``, ``NaN`` or formula.
+    """
     cleaned = text.strip()
-    if not NUMBER.match(cleaned):
+    body = cleaned[1:] if cleaned[:1] in "+-" else cleaned
+    if not body or not set(body) <= NUMBER_CHARACTERS or not (body[0] + body[-1]).isdigit():
         return None
-    cleaned = re.sub(r"[  \u202f]", "", cleaned).replace(",", ".")
+    if "." in body and "," not in body:
+        cleaned = cleaned.replace(".", ",")
+    for space in NUMBER_SPACES:
+        cleaned = cleaned.replace(space, GROUP_SEPARATOR)
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        return parse_decimal(cleaned, locale=LOCALE, strict=True)
+    except NumberFormatError:
         return None
-    return value if value.is_finite() else None
 
 
 def _normalise_header(name: str) -> str:
-    name = directory.sort_key(name.strip().strip('"')).replace(" ", "_").replace("-", "_")
-    return name
+    """``Code département`` → ``code_departement``."""
+    return fold(name.strip().strip('"')).replace(" ", "_").replace("-", "_")
 
 
 def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -> ParsedCsv:
@@ -413,8 +403,9 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
 
     Expected: a header line with ``code_departement`` and ``valeur`` (an
     ``unite`` column, when present, must repeat the declared unit), ``;`` or
-    ``,`` as separator, UTF-8. Every line is checked and every error reported
-    with its line number; one error rejects the whole file.
+    ``,`` as separator (guessed by :func:`ato.core.csvfile.read`), UTF-8 only.
+    Every line is checked and every error reported with its spreadsheet line
+    number; one error rejects the whole file.
     """
     if not data.strip():
         raise CsvRejected(["Le fichier est vide."])
@@ -426,32 +417,22 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
             ]
         )
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CsvRejected(
-            [
-                "Le fichier n'est pas encodé en UTF-8 : dans votre tableur, enregistrez-le au "
-                "format « CSV UTF-8 »."
-            ]
-        ) from None
-    if "\x00" in text:
-        raise CsvRejected(["Le fichier contient des caractères nuls : ce n'est pas un CSV."])
-    lines = text.splitlines()
-    if len(lines) > MAX_LINES:
+        text = csvfile.decode(data, utf8_only=True)
+    except csvfile.CsvError as exc:
+        raise CsvRejected([str(exc)]) from None
+    if len(text.splitlines()) > MAX_LINES:
         raise CsvRejected([f"Le fichier compte plus de {MAX_LINES} lignes."])
-    header_line = lines[0]
-    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise CsvRejected([f"Le fichier n'a pas pu être lu comme un CSV ({exc})."]) from None
-    header = [_normalise_header(h) for h in rows[0]]
+        names, reader = csvfile.read(text)
+        records = list(reader)
+    except csvfile.CsvError as exc:
+        raise CsvRejected([str(exc)]) from None
+    header = [_normalise_header(h) for h in names]
     code_col = next((header.index(c) for c in CODE_COLUMNS if c in header), None)
     value_col = header.index(VALUE_COLUMN) if VALUE_COLUMN in header else None
     unit_col = header.index(UNIT_COLUMN) if UNIT_COLUMN in header else None
     if code_col is None or value_col is None:
-        found = ", ".join(h for h in rows[0] if h.strip()) or "aucune"
+        found = ", ".join(h for h in names if h.strip()) or "aucune"
         raise CsvRejected(
             [
                 f"Ligne 1 : colonnes attendues « code_departement » et « valeur » "
@@ -463,7 +444,8 @@ def parse_departement_csv(data: bytes, unite: str, known_codes: Sequence[str]) -
     values: dict[str, Decimal] = {}
     first_line: dict[str, int] = {}
     data_lines = 0
-    for number, row in enumerate(rows[1:], start=2):
+    for record in records:
+        number, row = record.number, record.cells
         if not any(cell.strip() for cell in row):
             continue  # blank lines are ignored
         data_lines += 1
@@ -540,7 +522,9 @@ def _same(before: Any, after: Any) -> bool:
     return before == after
 
 
-def update_indicateur(item: Indicateur, values: dict[str, Any], actor: Any) -> dict[str, list]:
+def update_indicateur(
+    item: Indicateur, values: dict[str, Any], actor: Actor | None
+) -> dict[str, list]:
     """Apply staff edits; audit the changed fields (before, after). Returns the changes."""
     changes = {}
     for name in INDICATOR_FIELDS:
@@ -550,18 +534,18 @@ def update_indicateur(item: Indicateur, values: dict[str, Any], actor: Any) -> d
             setattr(item, name, after)
     if changes:
         item.modifie_par_equipe_at = utcnow()
-        audit(actor, "modification_indicateur", "indicateur", item.id, changes)
+        log(actor, Action.MODIFICATION_INDICATEUR, Subject.INDICATEUR, item.id, changes)
     db.session.flush()
     return changes
 
 
-def set_indicateur_publie(item: Indicateur, publie: bool, actor: Any) -> None:
+def set_indicateur_publie(item: Indicateur, publie: bool, actor: Actor | None) -> None:
     if item.publie == publie:
         return
-    audit(
+    log(
         actor,
-        "publication_indicateur" if publie else "depublication_indicateur",
-        "indicateur",
+        Action.PUBLICATION_INDICATEUR if publie else Action.DEPUBLICATION_INDICATEUR,
+        Subject.INDICATEUR,
         item.id,
         {"publie": [item.publie, publie]},
     )
@@ -574,7 +558,7 @@ def replace_valeurs(
     jeu: JeuDepartemental,
     parsed: ParsedCsv,
     meta: dict[str, str | None],
-    actor: Any,
+    actor: Actor | None,
 ) -> None:
     """Replace every value of a dataset (and its unit, period, source) in one step."""
     before = {code: _jsonable(v) for code, v in valeurs(jeu).items()}
@@ -589,22 +573,25 @@ def replace_valeurs(
     for code, value in sorted(parsed.values.items()):
         jeu.valeurs.append(ValeurDepartementale(departement_code=code, valeur=value))
     jeu.valeurs_at = utcnow()
-    audit(actor, "import_jeu_departemental", "jeu_departemental", jeu.id, changes)
+    log(actor, Action.IMPORT_JEU_DEPARTEMENTAL, Subject.JEU_DEPARTEMENTAL, jeu.id, changes)
     db.session.flush()
 
 
-def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Any) -> None:
-    """Publish (only with values) or unpublish a dataset."""
+def set_jeu_publie(jeu: JeuDepartemental, publie: bool, actor: Actor | None) -> None:
+    """Publish (only with values) or unpublish a dataset.
+
+    Raises :class:`DomainError` when asked to publish a dataset without values.
+    """
     if publie and not jeu.valeurs:
-        raise ValueError(
+        raise DomainError(
             "Ce jeu n'a pas encore de valeurs : importez d'abord le fichier CSV, puis publiez."
         )
     if jeu.publie == publie:
         return
-    audit(
+    log(
         actor,
-        "publication_jeu_departemental" if publie else "depublication_jeu_departemental",
-        "jeu_departemental",
+        Action.PUBLICATION_JEU_DEPARTEMENTAL if publie else Action.DEPUBLICATION_JEU_DEPARTEMENTAL,
+        Subject.JEU_DEPARTEMENTAL,
         jeu.id,
         {"publie": [jeu.publie, publie]},
     )

@@ -1,8 +1,10 @@
 """Report pages under /rapports and their staff administration under /admin/rapports.
 
 Public pages read published figures only; every chart has a stable CSV URL.
-Staff pages reuse the back office's deny-by-default guard; every change is a
-POST with CSRF, audited, committed once here.
+Staff pages sit on a staff blueprint (:func:`ato.core.access.staff_blueprint`):
+each view declares the role it requires — moderators may edit and publish the
+figures — and an undeclared one is closed to everyone. Every change is a POST
+with CSRF, audited by its service, committed once here.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ato.core.access import Role, requires, staff_blueprint
+from ato.core import csvfile
+from ato.core.access import Role, required_role, requires, staff_blueprint
+from ato.core.errors import DomainError
 from ato.directory import services as directory
 from ato.extensions import db
-from ato.reports import graphiques, services
-from ato.reports.forms import ImportForm, IndicateurForm
+from ato.reports import figures, services
+from ato.reports.figures import Tableau
+from ato.reports.forms import IndicateurForm, JeuImportForm
 from ato.reports.models import Indicateur, JeuDepartemental
 from ato.web import nombre, render_error
 
@@ -48,14 +53,9 @@ def valeur(value: Decimal | int | None, unite: str = "") -> str:
     return f"{nombre(value)} {unite}".strip()
 
 
-def csv_response(colonnes: list[str], lignes: list[list[object]], filename: str) -> Response:
-    response = Response(
-        services.to_csv(colonnes, lignes),
-        mimetype="text/csv",
-        content_type="text/csv; charset=utf-8",
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def csv_response(table: Tableau, filename: str) -> Response:
+    """A data table as a CSV download (the same rows as the table on the page)."""
+    return csvfile.response(csvfile.write(table.colonnes, table.lignes), filename)
 
 
 # --- public pages -------------------------------------------------------------------------
@@ -81,14 +81,16 @@ def _rapport(slug: str):  # noqa: ANN202
 def offre_demande() -> str:
     jeux = services.jeux_requerants_publies()
     if not jeux:
-        return render_template("reports/offre_demande.html", jeu=None, jeux=[])
-    chosen = next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
+        return render_template(
+            "reports/offre_demande.html", jeu=None, jeux=[], annuaire=services.rapport_annuaire()
+        )
+    chosen = services.choisir_jeu(jeux, request.args.get("jeu"))
     return render_template(
         "reports/offre_demande.html",
         jeu=chosen,
         jeux=jeux,
-        graphique=graphiques.offre_demande(chosen),
-        matrice=graphiques.matrice_tableau(services.matrice_specialites()),
+        graphique=figures.offre_demande(chosen),
+        matrice=figures.matrice_tableau(services.matrice_specialites()),
         departements=directory.departements(),
     )
 
@@ -97,20 +99,20 @@ def _requerants_or_404():  # noqa: ANN202
     jeux = services.jeux_requerants_publies()
     if not jeux:
         abort(404)
-    return next((j for j in jeux if j.cle == request.args.get("jeu")), jeux[0])
+    return services.choisir_jeu(jeux, request.args.get("jeu"))
 
 
 @bp.get("/offre-et-demande.csv")
 def offre_demande_csv() -> Response:
-    g = graphiques.offre_demande(_requerants_or_404())
-    return csv_response(g.tableau.colonnes, g.tableau.lignes, g.csv_name)
+    g = figures.offre_demande(_requerants_or_404())
+    return csv_response(g.tableau, g.csv_name)
 
 
 @bp.get("/offre-et-demande/specialites.csv")
 def offre_demande_specialites_csv() -> Response:
     _requerants_or_404()
-    table = graphiques.matrice_tableau(services.matrice_specialites())
-    return csv_response(table.colonnes, table.lignes, "ato-offre-par-specialite.csv")
+    table = figures.matrice_tableau(services.matrice_specialites())
+    return csv_response(table, "ato-offre-par-specialite.csv")
 
 
 @bp.get("/<slug>")
@@ -120,8 +122,8 @@ def rapport(slug: str) -> str:
         "reports/rapport.html",
         rapport=item,
         indicateurs=services.indicateurs_publies(item),
-        table_indicateurs=graphiques.indicateurs(item),
-        graphiques=graphiques.for_rapport(item),
+        table_indicateurs=figures.indicateurs(item),
+        graphiques=figures.for_rapport(item),
         mis_a_jour=services.last_update(item),
         examples=item.statistiques_annuaire and directory.examples_published(),
     )
@@ -130,14 +132,14 @@ def rapport(slug: str) -> str:
 @bp.get("/<slug>/indicateurs.csv")
 def indicateurs_csv(slug: str) -> Response:
     item = _rapport(slug)
-    table = graphiques.indicateurs(item)
-    return csv_response(table.colonnes, table.lignes, f"ato-{item.slug}-indicateurs.csv")
+    table = figures.indicateurs(item)
+    return csv_response(table, f"ato-{item.slug}-indicateurs.csv")
 
 
 @bp.get("/<slug>/<graphique>")
 def graphique(slug: str, graphique: str) -> str:
     item = _rapport(slug)
-    chart = graphiques.one(item, graphique)
+    chart = figures.one(item, graphique)
     if chart is None:
         abort(404)
     return render_template(
@@ -150,10 +152,10 @@ def graphique(slug: str, graphique: str) -> str:
 
 @bp.get("/<slug>/<graphique>.csv")
 def graphique_csv(slug: str, graphique: str) -> Response:
-    chart = graphiques.one(_rapport(slug), graphique)
+    chart = figures.one(_rapport(slug), graphique)
     if chart is None or not chart.publie:
         abort(404)
-    return csv_response(chart.tableau.colonnes, chart.tableau.lignes, chart.csv_name)
+    return csv_response(chart.tableau, chart.csv_name)
 
 
 # --- staff administration -----------------------------------------------------------------
@@ -169,21 +171,7 @@ def admin() -> str:
 @requires(Role.MODERATEUR)
 def indicateur(indicateur_id: int) -> str | Response | tuple[str, int]:
     item: Indicateur = db.get_or_404(Indicateur, indicateur_id)
-    form = IndicateurForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "libelle": item.libelle,
-            "valeur": nombre(item.valeur),
-            "unite": item.unite,
-            "periode": item.periode,
-            "evolution": nombre(item.evolution) if item.evolution is not None else "",
-            "evolution_reference": item.evolution_reference,
-            "source": item.source,
-            "source_url": item.source_url,
-            "note": item.note,
-        }
-    )
+    form = IndicateurForm(data=None if request.method == "POST" else IndicateurForm.initial(item))
     if form.validate_on_submit():
         changes = services.update_indicateur(item, form.values(), current_user)
         db.session.commit()
@@ -205,7 +193,7 @@ def indicateur_publication(indicateur_id: int, action: str) -> Response:
     return redirect(url_for(".admin", _anchor=f"indicateur-{item.id}"), 303)
 
 
-def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200):  # noqa: ANN202
+def _render_import(form: JeuImportForm, jeu: JeuDepartemental, status: int = 200):  # noqa: ANN202
     page = render_template(
         "reports/admin_import.html",
         form=form,
@@ -220,28 +208,9 @@ def _render_import(form: ImportForm, jeu: JeuDepartemental, status: int = 200): 
 @requires(Role.MODERATEUR)
 def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
     jeu: JeuDepartemental = db.get_or_404(JeuDepartemental, jeu_id)
-    form = ImportForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "unite": jeu.unite,
-            "periode": jeu.periode,
-            "source": jeu.source,
-            "source_url": jeu.source_url,
-        }
-    )
+    form = JeuImportForm(data=None if request.method == "POST" else JeuImportForm.initial(jeu))
     if form.validate_on_submit() and form.parsed is not None:
-        services.replace_valeurs(
-            jeu,
-            form.parsed,
-            {
-                "unite": form.unite.data,
-                "periode": form.periode.data,
-                "source": form.source.data,
-                "source_url": (form.source_url.data or "").strip() or None,
-            },
-            current_user,
-        )
+        services.replace_valeurs(jeu, form.parsed, form.values(), current_user)
         db.session.commit()
         state = "publiées" if jeu.publie else "enregistrées ; le jeu n'est pas encore publié"
         flash(f"{form.parsed.lignes} valeur(s) importée(s) et {state}.")
@@ -250,14 +219,20 @@ def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
 
 
 @admin_bp.errorhandler(RequestEntityTooLarge)
-@requires(Role.MODERATEUR)
 def too_large(exc: RequestEntityTooLarge) -> Response | tuple[str, int]:
-    """A file over the request limit: the import page again, saying so, nothing changed."""
-    authenticated = current_user.is_authenticated
-    if authenticated and request.endpoint == "reports_admin.jeu_import" and request.view_args:
+    """A file over the request limit: the import page again, saying so, nothing changed.
+
+    The limit is hit while the body is read (by the CSRF check), before the
+    blueprint's guard runs: the page is shown only to staff the import view admits.
+    """
+    role = required_role(jeu_import)
+    admitted = (
+        current_user.is_authenticated and role is not None and Role(current_user.role).allows(role)
+    )
+    if admitted and request.endpoint == "reports_admin.jeu_import" and request.view_args:
         jeu = db.session.get(JeuDepartemental, request.view_args["jeu_id"])
         if jeu is not None:
-            form = ImportForm(
+            form = JeuImportForm(
                 formdata=None,
                 data={"unite": jeu.unite, "periode": jeu.periode, "source": jeu.source},
             )
@@ -277,9 +252,9 @@ def jeu_publication(jeu_id: int, action: str) -> Response:
         abort(404)
     try:
         services.set_jeu_publie(jeu, action == "publier", current_user)
-    except ValueError as exc:
+    except DomainError as exc:
         db.session.rollback()
-        flash(str(exc))
+        flash(exc.message)
         return redirect(url_for(".admin", _anchor=f"jeu-{jeu_id}"), 303)
     db.session.commit()
     flash("Jeu publié." if jeu.publie else "Jeu retiré des pages publiques.")

