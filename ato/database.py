@@ -10,16 +10,16 @@ SQLite is the embedded default and must survive several gunicorn workers:
   answers "database is locked" at once, whatever the busy timeout. Taking the
   lock up front turns that failure into a short wait.
 
-Reads (GET and HEAD requests) keep a deferred ``BEGIN`` so that pages never
-queue behind each other; a GET view that must write sets
-``g.db_write_intent = True`` before its first query.
+Reads (GET, HEAD and OPTIONS requests) keep a deferred ``BEGIN`` so that pages
+never queue behind each other. A GET view never writes (the search-miss log of
+the search page writes in its own short transaction and tolerates a wait).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -32,7 +32,7 @@ def wants_write_lock() -> bool:
     """Whether the transaction being opened may write (and so must lock at BEGIN)."""
     if not has_request_context():
         return True  # CLI commands, tests, background work
-    return request.method not in SAFE_METHODS or bool(g.get("db_write_intent"))
+    return request.method not in SAFE_METHODS
 
 
 def init_app(app: Flask) -> None:

@@ -79,6 +79,22 @@ TYPES_DISPOSITIF = {
     "autre": "Autre",
 }
 Location = tuple[str | int, ...]
+# The keys of an entry's "requis" part, in the order forms and files show them.
+IDENTITY = (
+    "nom",
+    "finess",
+    "rpps",
+    "civilite",
+    "prenom",
+    "profession",
+    "type_dispositif",
+    "adresse",
+    "code_postal",
+    "ville",
+    "departement",
+    "telephone",
+    "site_web",
+)
 
 
 class InvalidEntry(DomainError):

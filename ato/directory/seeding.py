@@ -183,19 +183,8 @@ def _example_entry(example: dict[str, Any]) -> dict[str, Any]:
     """An example of ``exemples.json`` in the entry shape."""
     identity = {
         key: example.get(key)
-        for key in (
-            "nom",
-            "finess",
-            "rpps",
-            "civilite",
-            "prenom",
-            "adresse",
-            "code_postal",
-            "ville",
-            "departement",
-            "telephone",
-            "site_web",
-        )
+        for key in entries.IDENTITY
+        if key not in ("profession", "type_dispositif")
     }
     identity["profession"] = example.get("profession_code")
     return {

@@ -98,21 +98,6 @@ class ServiceForm(Form):
 
 # --- main forms ---------------------------------------------------------------------------------
 
-IDENTITY = (
-    "nom",
-    "finess",
-    "rpps",
-    "civilite",
-    "prenom",
-    "profession",
-    "type_dispositif",
-    "adresse",
-    "code_postal",
-    "ville",
-    "departement",
-    "site_web",
-    "telephone",
-)
 SERVICE_FIELDS = {"delai_heures": "delai"}  # entry key -> form field, where they differ
 
 
@@ -199,7 +184,7 @@ class RequisForm(FlaskForm):
                     "canaux": canaux,
                 }
             )
-        identity = {name: self[name].data for name in IDENTITY if name in self}
+        identity = {name: self[name].data for name in entries.IDENTITY if name in self}
         contact = {
             name: self[f"contact_{name}"].data for name in ("nom", "fonction", "email", "telephone")
         }

@@ -146,8 +146,9 @@ class IndicateurForm(FlaskForm):
 
 
 class JeuImportForm(FlaskForm):
-    Meta = FrenchMeta
     """A CSV file of values per département, with the unit, period and source it comes with."""
+
+    Meta = FrenchMeta
 
     unite = StringField(
         "Unité des valeurs",

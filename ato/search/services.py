@@ -26,6 +26,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 from whoosh.spelling import ListCorrector
 
+from ato.core.models import utcnow
 from ato.directory import services as directory
 from ato.directory.models import (
     Canal,
@@ -633,8 +634,6 @@ def record_miss(params: SearchParams, terms: str) -> None:
     table = SearchMiss.__table__
     dialect = db.engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    from ato.core.models import utcnow
-
     now = utcnow()
     statement = insert(table).values(
         terms=terms, filters=filters, count=1, first_at=now, last_at=now

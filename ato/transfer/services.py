@@ -30,20 +30,10 @@ from ato.directory import services as directory
 from ato.directory.models import Canal, Requis, Service, Statut
 from ato.extensions import db
 
+# The file's identity columns: the entry's, but the kind of device (always "autre" here).
 IDENTITY = [
     "nature",
-    "nom",
-    "finess",
-    "rpps",
-    "civilite",
-    "prenom",
-    "profession",
-    "adresse",
-    "code_postal",
-    "ville",
-    "departement",
-    "telephone",
-    "site_web",
+    *(name for name in entries.IDENTITY if name != "type_dispositif"),
     "contact_nom",
     "contact_email",
 ]
