@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from ato.core.models import utcnow
 from ato.core.text import normalize_email
-from ato.directory import entries
+from ato.directory import entries, schema
 from ato.directory.models import (
     Departement,
     NatureOutil,
@@ -138,7 +138,7 @@ def load_examples(path: Path = SEED_DIR / "exemples.json") -> SeedSummary:
     examples = json.loads(path.read_text(encoding="utf-8"))
     if not db.session.scalar(select(Departement.code).limit(1)):
         raise SeedError("Chargez d'abord les données de référence (flask ato seed reference).")
-    reference = entries.Reference.load()
+    reference = schema.Reference.load()
     existing = set(
         db.session.execute(
             select(Requis.nom, Requis.departement_code).where(Requis.est_exemple)
@@ -149,8 +149,8 @@ def load_examples(path: Path = SEED_DIR / "exemples.json") -> SeedSummary:
         if (example["nom"], example["departement"]) in existing:
             continue
         try:
-            entry = entries.validate(_example_entry(example), reference=reference, fictional=True)
-        except entries.InvalidEntry as exc:
+            entry = schema.validate(_example_entry(example), reference=reference, fictional=True)
+        except schema.InvalidEntry as exc:
             where = "; ".join(
                 f"{'.'.join(map(str, location))} : {' '.join(messages)}"
                 for location, messages in exc.errors.items()
@@ -183,7 +183,7 @@ def _example_entry(example: dict[str, Any]) -> dict[str, Any]:
     """An example of ``exemples.json`` in the entry shape."""
     identity = {
         key: example.get(key)
-        for key in entries.IDENTITY
+        for key in schema.IDENTITY
         if key not in ("profession", "type_dispositif")
     }
     identity["profession"] = example.get("profession_code")

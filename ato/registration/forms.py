@@ -25,22 +25,22 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ato.core.forms import FrenchMeta, email, plain_text, single_line
-from ato.directory import entries
+from ato.directory import schema
 from ato.directory import services as directory
 from ato.directory.models import NatureSpecialite, Public
 from ato.registration.models import CategorieSignalement
 
-MAX_SERVICES = entries.MAX_SERVICES
-MAX_CANAUX = entries.MAX_CANAUX
+MAX_SERVICES = schema.MAX_SERVICES
+MAX_CANAUX = schema.MAX_CANAUX
 CANAL_ROWS = 3  # rows shown for a new service
 # Choices are {value: label} dicts (tuples are deprecated in WTForms 3.3).
-DELAIS = {"": "Non précisé"} | {str(hours): label for hours, label in entries.DELAIS.items()}
+DELAIS = {"": "Non précisé"} | {str(hours): label for hours, label in schema.DELAIS.items()}
 
 
 class Shown:
     """What the page says about a field (required, maximum length); it checks nothing.
 
-    An entry is checked in one place, :func:`ato.directory.entries.validate`;
+    An entry is checked in one place, :func:`ato.directory.schema.validate`;
     these flags only let the browser and the labels tell people beforehand.
     """
 
@@ -105,7 +105,7 @@ class RequisForm(FlaskForm):
     """What every kind of requis fills in; subclasses add their identity fields.
 
     The form renders and collects; :meth:`validate_entry` checks the entry
-    through :func:`ato.directory.entries.validate` and puts each error beside
+    through :func:`ato.directory.schema.validate` and puts each error beside
     its field.
     """
 
@@ -184,7 +184,7 @@ class RequisForm(FlaskForm):
                     "canaux": canaux,
                 }
             )
-        identity = {name: self[name].data for name in entries.IDENTITY if name in self}
+        identity = {name: self[name].data for name in schema.IDENTITY if name in self}
         contact = {
             name: self[f"contact_{name}"].data for name in ("nom", "fonction", "email", "telephone")
         }
@@ -198,8 +198,8 @@ class RequisForm(FlaskForm):
         valid = self.validate()
         data, rows = self.raw_entry()
         try:
-            self.entry = entries.validate(data, warnings=self.warnings)
-        except entries.InvalidEntry as exc:
+            self.entry = schema.validate(data, warnings=self.warnings)
+        except schema.InvalidEntry as exc:
             for location, messages in exc.errors.items():
                 self._field_at(location, rows).errors.extend(messages)
             self._refresh_errors()
@@ -216,7 +216,7 @@ class RequisForm(FlaskForm):
         self.services.errors = [s.errors for s in self.services]
         self._errors = None
 
-    def _field_at(self, location: entries.Location, rows: dict[tuple[int, int], int]) -> Any:
+    def _field_at(self, location: schema.Location, rows: dict[tuple[int, int], int]) -> Any:
         """The field an entry error belongs to (the form itself when there is none)."""
         fallback = _FormErrors(self.form_errors)
         match location:
@@ -293,7 +293,7 @@ class EtablissementForm(RequisForm):
 
 class LiberalForm(RequisForm):
     nature = "liberal"
-    civilite = _select("Civilité", choices={c: c for c in entries.CIVILITES})
+    civilite = _select("Civilité", choices={c: c for c in schema.CIVILITES})
     prenom = StringField("Prénom", validators=[Shown(True, 100)])
     nom = StringField("Nom", validators=[Shown(True, 200)])
     rpps = StringField("Numéro RPPS (11 chiffres)", validators=[Shown(True)])
@@ -301,13 +301,13 @@ class LiberalForm(RequisForm):
 
     def populate_choices(self) -> None:
         super().populate_choices()
-        self.profession.choices = {"": "Choisir…"} | entries.professions()
+        self.profession.choices = {"": "Choisir…"} | schema.professions()
 
 
 class DispositifForm(RequisForm):
     nature = "dispositif"
     nom = StringField("Nom du dispositif", validators=[Shown(True, 200)])
-    type_dispositif = _select("Type de dispositif", choices=entries.TYPES_DISPOSITIF)
+    type_dispositif = _select("Type de dispositif", choices=schema.TYPES_DISPOSITIF)
     finess = StringField("Numéro FINESS (facultatif)")
 
 

@@ -2,7 +2,7 @@
 
 The import reads one line per service; lines with the same FINESS (or RPPS,
 or, for a device without FINESS, the same name and town) make one entry. Each
-entry goes through :func:`ato.directory.entries.validate`, the check every
+entry goes through :func:`ato.directory.schema.validate`, the check every
 submission passes (FINESS and RPPS keys, MSSanté addresses, links, phones), and
 each error comes back with its line and column. :func:`plan` writes nothing: it
 reports what would be created and every error; :func:`apply` creates the
@@ -25,7 +25,7 @@ from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
 from ato.core.text import fold
-from ato.directory import entries
+from ato.directory import entries, schema
 from ato.directory import services as directory
 from ato.directory.models import Canal, Requis, Service, Statut
 from ato.extensions import db
@@ -33,7 +33,7 @@ from ato.extensions import db
 # The file's identity columns: the entry's, but the kind of device (always "autre" here).
 IDENTITY = [
     "nature",
-    *(name for name in entries.IDENTITY if name != "type_dispositif"),
+    *(name for name in schema.IDENTITY if name != "type_dispositif"),
     "contact_nom",
     "contact_email",
 ]
@@ -49,7 +49,7 @@ SERVICE = [
     "public",
     "departements_acceptes",
 ]
-CANAUX = entries.MAX_CANAUX  # every channel a service may have
+CANAUX = schema.MAX_CANAUX  # every channel a service may have
 CHANNELS = [name for i in range(1, CANAUX + 1) for name in (f"outil_{i}", f"adresse_{i}")]
 COLUMNS = IDENTITY + SERVICE + CHANNELS
 REQUIRED = {"nature", "nom", "ville", "departement", "service", "specialite", "outil_1"}
@@ -204,7 +204,7 @@ class _Reference:
     """Specialties found by code, slug or label (accents ignored), for lenient spreadsheets."""
 
     def __init__(self) -> None:
-        self.entries = entries.Reference.load()
+        self.entries = schema.Reference.load()
         self.specialites: dict[str, str] = {}
         for s in directory.specialites():
             for name in (s.slug, s.libelle, s.code_r38 or ""):
@@ -289,7 +289,7 @@ SERVICE_COLUMNS = {
 }
 
 
-def _place(entry: Entry, draft: _Draft, location: entries.Location) -> tuple[int, str]:
+def _place(entry: Entry, draft: _Draft, location: schema.Location) -> tuple[int, str]:
     """The line and column of an entry error."""
     first = entry.lines[0].number
     match location:
@@ -318,7 +318,7 @@ def plan(data: bytes) -> Plan:
                 (line.number, "Valeur obligatoire absente : " + ", ".join(missing))
             )
             continue
-        if line.values["nature"].lower() not in entries.NATURES:
+        if line.values["nature"].lower() not in schema.NATURES:
             result.errors.append(
                 (line.number, "Nature inconnue : indiquez etablissement, liberal ou dispositif.")
             )
@@ -342,13 +342,13 @@ def plan(data: bytes) -> Plan:
                         "doivent porter la même identité.",
                     )
                 )
-        if len(entry.lines) > entries.MAX_SERVICES:
-            entry.errors.append((first.number, f"Plus de {entries.MAX_SERVICES} services."))
+        if len(entry.lines) > schema.MAX_SERVICES:
+            entry.errors.append((first.number, f"Plus de {schema.MAX_SERVICES} services."))
             continue
         draft = _draft(entry, ref)
         try:
-            entry.payload = entries.validate(draft.data, reference=ref.entries)
-        except entries.InvalidEntry as exc:
+            entry.payload = schema.validate(draft.data, reference=ref.entries)
+        except schema.InvalidEntry as exc:
             for location, messages in exc.errors.items():
                 number, column = _place(entry, draft, location)
                 for message in messages:

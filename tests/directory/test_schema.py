@@ -1,18 +1,18 @@
-"""Each check of an entry's values (the one validation point of every door in)."""
+"""The entry schema and the checks of its values (the one validation point of every door in)."""
 
 from types import SimpleNamespace
 
 import pytest
 
-from ato.core.text import single_line_problem
-from ato.directory import entries
+from ato.core.text import single_line_problem, web_address
+from ato.directory import checks, entries, schema
 
 
 def check(rule, value):
     """(error, result) where result.value is the normal form and result.warnings what was said."""
     result = SimpleNamespace(value=SimpleNamespace(data=None), warnings=[])
     try:
-        if rule is entries.web_address:
+        if rule is web_address:
             result.value.data = rule(value, result.warnings)
         else:
             result.value.data = rule(value)
@@ -23,7 +23,7 @@ def check(rule, value):
 
 @pytest.mark.parametrize("value", ["310781406", "340780477", "31 078 140 6", "310.781.406"])
 def test_real_finess_numbers_are_valid(value):
-    error, form = check(entries.finess, value)
+    error, form = check(checks.finess, value)
     assert error is None and len(form.value.data) == 9
 
 
@@ -37,7 +37,7 @@ def test_real_finess_numbers_are_valid(value):
     ],
 )
 def test_invalid_finess_numbers_are_refused(value, message):
-    error, _ = check(entries.finess, value)
+    error, _ = check(checks.finess, value)
     assert error and message in error
 
 
@@ -54,7 +54,7 @@ def test_rpps_has_11_digits_and_a_luhn_key(value, ok):
     from stdnum import luhn
 
     assert luhn.is_valid("10003456786")
-    error, _ = check(entries.rpps, value)
+    error, _ = check(checks.rpps, value)
     assert (error is None) if ok is None else (ok in error)
 
 
@@ -68,13 +68,13 @@ def test_rpps_has_11_digits_and_a_luhn_key(value, ok):
     ],
 )
 def test_phone_numbers_are_normalised(value, normalised):
-    error, form = check(entries.phone, value)
+    error, form = check(checks.phone, value)
     assert error is None and form.value.data == normalised
 
 
 @pytest.mark.parametrize("value", ["12345", "15", "0061000000", "05 61 00 00", "abc"])
 def test_invalid_phone_numbers_are_refused(value):
-    assert check(entries.phone, value)[0] == "Numéro de téléphone invalide (ex. : 05 61 00 00 00)."
+    assert check(checks.phone, value)[0] == "Numéro de téléphone invalide (ex. : 05 61 00 00 00)."
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_invalid_phone_numbers_are_refused(value):
     ],
 )
 def test_web_addresses_are_https_or_http_with_a_warning(value, error_part, warned):
-    error, form = check(entries.web_address, value)
+    error, form = check(web_address, value)
     assert (error is None) if error_part is None else (error_part in error)
     assert bool(form.warnings) is warned
 
@@ -105,7 +105,7 @@ def test_web_addresses_are_https_or_http_with_a_warning(value, error_part, warne
 )
 def test_mssante_addresses(value, error_part):
     try:
-        entries.mssante(value)
+        checks.mssante(value)
         error = None
     except ValueError as exc:
         error = str(exc)
@@ -119,7 +119,7 @@ def test_line_breaks_are_refused_in_one_line_fields(value):
 
 @pytest.mark.parametrize(("value", "ok"), [("a@b.fr", True), ("a@b", False), ("a b@c.fr", False)])
 def test_emails_are_validated(value, ok):
-    assert (check(entries.email, value)[0] is None) is ok
+    assert (check(checks.email, value)[0] is None) is ok
 
 
 # --- the schema: one validation point, errors by location ---------------------------------------
@@ -152,7 +152,7 @@ def _entry(**identity):
 
 
 def test_a_valid_entry_comes_back_in_its_normal_form(app_ctx):
-    entry = entries.validate(_entry())
+    entry = schema.validate(_entry())
     assert entry["requis"]["nom"] == "CHU fictif"
     assert entry["requis"]["finess"] == "310781406"
     assert entry["requis"]["telephone"] == "05 61 00 00 00"
@@ -167,8 +167,8 @@ def test_every_error_comes_back_with_its_location(app_ctx):
     data = _entry(finess="310781407", departement="75", rpps="10003456786")
     data["services"][0]["canaux"][1]["adresse"] = "x@patient.mssante.fr"
     data["services"][0]["regional"] = False
-    with pytest.raises(entries.InvalidEntry) as caught:
-        entries.validate(data)
+    with pytest.raises(schema.InvalidEntry) as caught:
+        schema.validate(data)
     errors = caught.value.errors
     assert set(errors) == {
         ("requis", "finess"),
@@ -185,8 +185,8 @@ def test_every_error_comes_back_with_its_location(app_ctx):
 def test_what_each_kind_of_entry_requires(app_ctx):
     data = _entry(finess="")
     data["nature"] = "liberal"
-    with pytest.raises(entries.InvalidEntry) as caught:
-        entries.validate(data)
+    with pytest.raises(schema.InvalidEntry) as caught:
+        schema.validate(data)
     assert {loc[1] for loc in caught.value.errors} >= {"rpps", "prenom", "profession"}
     assert caught.value.errors[("requis", "rpps")] == ["Le numéro RPPS est obligatoire."]
 
@@ -194,7 +194,7 @@ def test_what_each_kind_of_entry_requires(app_ctx):
 def test_an_entry_round_trips_through_a_requis(app_ctx):
     from ato.directory.models import Statut
 
-    entry = entries.validate(_entry())
+    entry = schema.validate(_entry())
     requis = entries.new_requis(
         entry, Statut.EN_ATTENTE if hasattr(Statut, "EN_ATTENTE") else Statut.PENDING
     )
