@@ -378,12 +378,10 @@ def test_zero_result_queries_are_counted_without_personal_data(client, corpus):
 
 
 def _update_in_process(config, instance_path, offset):  # noqa: ANN001
-    import itertools
-
-    from tests import factories
+    from tests.factories import FinessFactory
 
     os.environ["ATO_INSTANCE_PATH"] = instance_path
-    factories._sequence = itertools.count(100_000 + offset * 1000)  # distinct FINESS per process
+    FinessFactory.reset_sequence(100_000 + offset * 1000)  # distinct FINESS per process
     app = create_app(config)
     with app.app_context():
         for i in range(10):
