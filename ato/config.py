@@ -14,6 +14,10 @@ from typing import Any
 
 DEV_SECRET = "dev-only-secret-not-for-production"  # noqa: S105 - refused outside dev/test
 ENVIRONMENTS = ("development", "test", "production")
+# Argon2 cost of password hashing: argon2-cffi's defaults, or its cheapest valid
+# parameters, which only the test suite uses (each hash otherwise costs 64 MiB
+# and tens of milliseconds). Hashes carry their parameters, so both verify.
+ARGON2_PROFILES = ("default", "cheapest")
 
 
 class ConfigError(RuntimeError):
@@ -74,6 +78,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_SMTP_PASSWORD": env.get("ATO_SMTP_PASSWORD", ""),
         "ATO_SMTP_TIMEOUT": float(env.get("ATO_SMTP_TIMEOUT", "10")),
         "ATO_SUBMISSION_RATE_LIMIT": env.get("ATO_SUBMISSION_RATE_LIMIT", "20 per hour"),
+        "ATO_ARGON2_PROFILE": env.get(
+            "ATO_ARGON2_PROFILE", "cheapest" if ato_env == "test" else "default"
+        ),
         "ATO_LOGIN_MAX_PER_ACCOUNT": int(env.get("ATO_LOGIN_MAX_PER_ACCOUNT", "5")),
         "ATO_LOGIN_MAX_PER_IP": int(env.get("ATO_LOGIN_MAX_PER_IP", "20")),
         "ATO_SESSION_IDLE_MINUTES": int(env.get("ATO_SESSION_IDLE_MINUTES", "30")),
@@ -89,6 +96,16 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         raise ConfigError(
             "ATO_BASE_URL (https://…) est obligatoire en production : les liens "
             "envoyés par courriel sont construits dessus."
+        )
+    if config["ATO_ARGON2_PROFILE"] not in ARGON2_PROFILES:
+        raise ConfigError(
+            f"ATO_ARGON2_PROFILE must be one of {', '.join(ARGON2_PROFILES)}, "
+            f"not {config['ATO_ARGON2_PROFILE']!r}"
+        )
+    if config["ATO_ENV"] == "production" and config["ATO_ARGON2_PROFILE"] != "default":
+        raise ConfigError(
+            "ATO_ARGON2_PROFILE=cheapest est réservé aux tests : en production, les mots "
+            "de passe sont hachés avec les paramètres par défaut d'argon2."
         )
     if not config["SECRET_KEY"]:
         if config["ATO_ENV"] == "production":

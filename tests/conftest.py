@@ -120,7 +120,7 @@ def smtp(app: Flask) -> Iterator:
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
         app.config["ATO_SMTP_HOST"], app.config["ATO_SMTP_PORT"] = previous
 
 

@@ -1,10 +1,22 @@
-"""Factories for directory rows: valid by default, every field overridable."""
+"""Factories for directory rows (factory_boy): valid by default, every field overridable.
+
+``RequisFactory()`` adds a requis with its services to the session and flushes;
+the caller commits, as with a service. ``ServiceFactory.build()`` and
+``CanalFactory.build()`` give rows that are saved with the requis they are
+attached to. Reference rows (spécialités, outils, départements) are looked up by
+slug or code, never created: the seeded reference data is the only one.
+
+The ``make_*`` and ``valid_*`` functions are the names the tests call; they keep
+their historical signatures (plain strings for enums, ``commit``) and delegate to
+the factories.
+"""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import select
 from stdnum import luhn
 
@@ -21,18 +33,7 @@ from ato.directory.models import (
 )
 from ato.extensions import db
 
-_sequence = itertools.count(1)
-_batch_open = False  # rows flushed by make_requis(commit=False), not committed yet
-
-
-def valid_finess(departement: str = "31") -> str:
-    body = f"{departement[:2]}{next(_sequence):06d}"
-    return body + luhn.calc_check_digit(body)
-
-
-def valid_rpps() -> str:
-    body = f"1{next(_sequence):09d}"
-    return body + luhn.calc_check_digit(body)
+DEFAULT_CANAL = ("teleo", "https://teleo.exemple.invalid/demande/test")
 
 
 def specialite(slug: str) -> Specialite:
@@ -45,33 +46,155 @@ def outil(slug: str) -> Outil:
     return db.session.scalars(select(Outil).where(Outil.slug == slug)).one()
 
 
+def _departements(couverture: str | list[str]) -> list[Departement]:
+    return [] if couverture == "region" else [db.session.get(Departement, c) for c in couverture]
+
+
+def _with_check_digit(body: str) -> str:
+    return body + luhn.calc_check_digit(body)
+
+
+def _finess(departement: str, numero: int) -> str:
+    return _with_check_digit(f"{departement[:2]}{numero:06d}")
+
+
+def _rpps(numero: int) -> str:
+    return _with_check_digit(f"1{numero:09d}")
+
+
+class FinessFactory(factory.Factory):
+    """A FINESS number with a valid check digit, a new one at each call.
+
+    Requis made by :class:`RequisFactory` draw theirs from the same sequence, so
+    a number made here for a test never collides with one a factory made.
+    """
+
+    class Meta:
+        model = _finess
+
+    departement = "31"
+    numero = factory.Sequence(lambda n: n + 1)
+
+
+class RppsFactory(factory.Factory):
+    """An RPPS number with a valid check digit, a new one at each call."""
+
+    class Meta:
+        model = _rpps
+
+    numero = factory.Sequence(lambda n: n + 1)
+
+
+class _Factory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session = db.session  # scoped: the current app context's session
+        sqlalchemy_session_persistence = "flush"  # services flush, callers commit
+
+
+class CanalFactory(_Factory):
+    class Meta:
+        model = Canal
+
+    class Params:
+        outil_slug = DEFAULT_CANAL[0]
+
+    position = 0
+    outil = factory.LazyAttribute(lambda o: outil(o.outil_slug))
+    adresse = DEFAULT_CANAL[1]
+
+
+class ServiceFactory(_Factory):
+    """A service; ``couverture`` is ``"region"`` or a list of département codes."""
+
+    class Meta:
+        model = Service
+
+    class Params:
+        specialite_slug = "dermatologie"
+        couverture = "region"
+        thematique_slugs = ()
+        canal_pairs = (DEFAULT_CANAL,)  # (outil slug, adresse), in order
+
+    nom = factory.Sequence(lambda n: f"Service de test {n}")
+    delai_reponse_heures = 48
+    demandeurs = "Médecins généralistes"
+    pieces_a_joindre = "Photographies"
+    specialite = factory.LazyAttribute(lambda o: specialite(o.specialite_slug))
+    thematiques = factory.LazyAttribute(lambda o: [specialite(s) for s in o.thematique_slugs])
+    couverture_regionale = factory.LazyAttribute(lambda o: o.couverture == "region")
+    departements = factory.LazyAttribute(lambda o: _departements(o.couverture))
+    canaux = factory.LazyAttribute(
+        lambda o: [
+            CanalFactory.build(position=i, outil_slug=slug, adresse=adresse)
+            for i, (slug, adresse) in enumerate(o.canal_pairs)
+        ]
+    )
+
+
+class RequisFactory(_Factory):
+    """A published établissement in Haute-Garonne with one regional service.
+
+    A libéral (``nature=NatureRequis.LIBERAL``) gets an RPPS, a civilité and a
+    first name instead of a FINESS; a requis that is not published has no
+    publication date.
+    """
+
+    class Meta:
+        model = Requis
+
+    class Params:
+        liberal = factory.LazyAttribute(lambda o: o.nature == NatureRequis.LIBERAL)
+
+    nature = NatureRequis.ETABLISSEMENT
+    statut = Statut.PUBLISHED
+    departement_code = "31"
+    nom = factory.Sequence(lambda n: f"Établissement de test {n}")
+    ville = "Toulouse"
+    finess = factory.Maybe(
+        "liberal",
+        yes_declaration=None,
+        no_declaration=factory.LazyAttribute(
+            lambda o: FinessFactory(departement=o.departement_code)
+        ),
+    )
+    rpps = factory.Maybe("liberal", yes_declaration=factory.LazyFunction(RppsFactory))
+    civilite = factory.Maybe("liberal", yes_declaration="Dr")
+    prenom = factory.Maybe("liberal", yes_declaration="Camille")
+    contact_email = "contact@exemple.invalid"
+    published_at = factory.LazyAttribute(
+        lambda o: utcnow() if o.statut == Statut.PUBLISHED else None
+    )
+    services = factory.LazyFunction(lambda: [ServiceFactory.build()])
+
+
+# --- the helpers the tests call ---------------------------------------------------------------
+
+_BATCH_OPEN = "tests.factories.batch_open"  # rows flushed by make_requis(commit=False)
+
+
+def valid_finess(departement: str = "31") -> str:
+    return FinessFactory(departement=departement)
+
+
+def valid_rpps() -> str:
+    return RppsFactory()
+
+
 def make_service(
     specialite_slug: str = "dermatologie",
     couverture: str | list[str] = "region",
     thematiques: tuple[str, ...] = (),
-    canaux: tuple[tuple[str, str], ...] = (
-        ("teleo", "https://teleo.exemple.invalid/demande/test"),
-    ),
+    canaux: tuple[tuple[str, str], ...] = (DEFAULT_CANAL,),
     **fields: Any,
 ) -> Service:
-    regional = couverture == "region"
-    values: dict[str, Any] = {
-        "nom": f"Service de test {next(_sequence)}",
-        "delai_reponse_heures": 48,
-        "demandeurs": "Médecins généralistes",
-        "pieces_a_joindre": "Photographies",
-    }
-    values.update(fields)
-    return Service(
-        specialite=specialite(specialite_slug),
-        thematiques=[specialite(s) for s in thematiques],
-        couverture_regionale=regional,
-        departements=[] if regional else [db.session.get(Departement, c) for c in couverture],
-        canaux=[
-            Canal(position=i, outil=outil(slug), adresse=adresse)
-            for i, (slug, adresse) in enumerate(canaux)
-        ],
-        **values,
+    """A service not yet in the session: it is saved with the requis it is given to."""
+    return ServiceFactory.build(
+        specialite_slug=specialite_slug,
+        couverture=couverture,
+        thematique_slugs=thematiques,
+        canal_pairs=canaux,
+        **fields,
     )
 
 
@@ -84,35 +207,26 @@ def make_requis(
     commit: bool = True,
     **fields: Any,
 ) -> Requis:
-    global _batch_open
-    if not _batch_open:
-        # Like a new request: do not write from a read snapshot another writer outdated.
-        db.session.rollback()
-    nature_enum = NatureRequis(nature)
-    values: dict[str, Any] = {
-        "nom": f"Établissement de test {next(_sequence)}",
-        "ville": "Toulouse",
-        "finess": valid_finess(departement) if nature_enum != NatureRequis.LIBERAL else None,
-        "rpps": valid_rpps() if nature_enum == NatureRequis.LIBERAL else None,
-        "contact_email": "contact@exemple.invalid",
-        "published_at": utcnow() if statut == "published" else None,
-    }
-    if nature_enum == NatureRequis.LIBERAL:
-        values.update(civilite="Dr", prenom="Camille")
-    values.update(fields)
-    requis = Requis(
-        nature=nature_enum,
+    """A requis, committed (or only flushed with ``commit=False``, to commit a batch at once).
+
+    Each call but those that continue a batch starts like a new request, with a
+    rollback: it does not write from a read snapshot that another writer outdated.
+    """
+    session = db.session()
+    if not session.info.pop(_BATCH_OPEN, False):
+        session.rollback()
+    if services is not None:
+        fields["services"] = services
+    requis = RequisFactory(
+        nature=NatureRequis(nature),
         statut=Statut(statut),
         departement_code=departement,
-        services=services if services is not None else [make_service()],
-        **values,
+        **fields,
     )
-    db.session.add(requis)
     if commit:
-        db.session.commit()
+        session.commit()
     else:
-        db.session.flush()
-    _batch_open = not commit
+        session.info[_BATCH_OPEN] = True
     return requis
 
 

@@ -4,16 +4,48 @@ from __future__ import annotations
 
 import re
 
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
 from ato.auth import services
+from ato.auth.models import User
 from ato.core.access import Role
+from ato.core.text import normalize_email
 from ato.extensions import db
 
 PASSWORD = "une-phrase-de-passe-solide"  # noqa: S105
 
 
+class UserFactory(SQLAlchemyModelFactory):
+    """An active staff account whose password is ``password`` (default :data:`PASSWORD`).
+
+    The hash comes from the application's own ``hash_password``, so it has the
+    configured cost (the cheap test profile in the suite) and logs in for real.
+    """
+
+    class Meta:
+        model = User
+        sqlalchemy_session = db.session
+        sqlalchemy_session_persistence = "flush"
+
+    class Params:
+        password = PASSWORD
+
+    email = factory.Sequence(lambda n: f"equipe{n}@ato.invalid")
+    nom = "Équipe test"
+    role = Role.MODERATEUR
+    password_hash = factory.LazyAttribute(lambda o: services.hash_password(o.password))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # noqa: ANN001, ANN206
+        kwargs["email"] = normalize_email(kwargs["email"])  # as the accounts are stored
+        return super()._create(model_class, *args, **kwargs)
+
+
 def make_user(app, email="moderatrice@ato.invalid", role=Role.MODERATEUR):
+    """Commit an account in its own app context; return its id."""
     with app.app_context():
-        user = services.create_user(email, "Équipe test", role, PASSWORD)
+        user = UserFactory(email=email, role=role)
         db.session.commit()
         return user.id
 

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -29,7 +29,22 @@ MIN_LENGTH = 12
 THROTTLE_WINDOW = timedelta(minutes=15)
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "seed" / "common_passwords.txt"
 
-_hasher = PasswordHasher()
+
+@cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    """``default``: argon2-cffi's own parameters, so they follow the library's advice;
+    ``cheapest``: its cheapest valid Argon2id parameters, for the test suite only
+    (the configuration refuses them in production)."""
+    if profile == "cheapest":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    """The hasher of the current app's ``ATO_ARGON2_PROFILE``. Hashes encode their own
+    parameters: one made under either profile verifies under the other, and a login
+    under a costlier profile rehashes it (see :func:`authenticate`)."""
+    return _hasher_for(current_app.config["ATO_ARGON2_PROFILE"])
 
 
 @cache
@@ -51,7 +66,7 @@ def password_problems(password: str, email: str = "") -> list[str]:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def create_user(email: str, nom: str, role: Role, password: str) -> User:
@@ -118,13 +133,13 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
     ok = False
     if user is not None and user.active:
         try:
-            ok = _hasher.verify(user.password_hash, password)
+            ok = _hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             ok = False
-        if ok and _hasher.check_needs_rehash(user.password_hash):
+        if ok and _hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
     else:
-        _hasher.hash(password)  # same cost whether the account exists or not
+        _hasher().hash(password)  # same cost whether the account exists or not
     db.session.add(LoginAttempt(email=email, ip=ip[:64], success=ok))
     if ok:
         user.last_login_at = utcnow()  # type: ignore[union-attr]

@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +18,7 @@ from tests.conftest import TEST_SECRET
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+START_TIMEOUT = 30  # seconds for gunicorn to answer its first request
 
 
 def worker_pids(master_pid: int) -> list[int]:
@@ -36,34 +30,39 @@ def start_gunicorn(env: dict, log: Path, *, tls: tuple[str, str] | None = None, 
     """Serve ``wsgi:app`` with two workers on a free port; return (process, base URL).
 
     ``tls`` is a (certificate, key) pair of files: gunicorn then serves https.
+
+    The port is bound here, once, and gunicorn inherits the listening socket
+    (``--bind fd://N``): no other program can take the port between choosing it and
+    serving on it. The first request waits in the socket's backlog until a worker
+    accepts it, so no polling is needed; if gunicorn dies first, the last copy of the
+    socket closes with it and the request fails at once.
     """
-    port = _free_port()
-    arguments = ["--workers", "2", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    arguments = ["--workers", "2", "--bind", f"fd://{listener.fileno()}", "--access-logfile", "-"]
     if tls:
         arguments += ["--certfile", tls[0], "--keyfile", tls[1]]
-    with log.open("w") as out:
+    with listener, log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *arguments, "wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
     url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(  # noqa: S310
-                url + "/departements", timeout=2, context=ssl_context
-            ) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("gunicorn did not start:\n" + log.read_text())
-        time.sleep(0.2)
+    try:
+        with urllib.request.urlopen(  # noqa: S310
+            url + "/departements", timeout=START_TIMEOUT, context=ssl_context
+        ) as response:
+            started = response.status == 200
+    except OSError:
+        started = False
+    if not started:
+        process.kill()
+        process.wait()
+        pytest.fail("gunicorn did not start:\n" + log.read_text())
     return process, url
 
 
