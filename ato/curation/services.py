@@ -26,24 +26,24 @@ from ato.registration import services as registration
 from ato.registration.models import Demande, NatureDemande, Signalement, StatutDemande
 
 
-def revise(requis: Requis, payload: dict[str, Any], actor: User) -> Demande:
+def revise(requis: Requis, entry: dict[str, Any], actor: User) -> Demande:
     """Staff edit a published entry: applied at once, recorded as a revision. Flushes."""
-    changes = entries.diff(entries.from_requis(requis), payload)
+    changes = entries.diff(entries.from_requis(requis), entry)
     key = secrets.token_hex(32)
     demande = Demande(
         nature=NatureDemande.MODIFICATION,
         statut=StatutDemande.PUBLIEE,
         requis=requis,
-        payload=payload,
+        payload=entry,
         token_hash=registration.token_hash(key),
         idempotency_key=key,
-        contact_email=payload["contact"]["email"] or actor.email,
+        contact_email=entry["contact"]["email"] or actor.email,
         auteur_id=actor.id,
         decided_by_id=actor.id,
         decided_at=utcnow(),
     )
     db.session.add(demande)
-    entries.apply(requis, payload)
+    entries.apply(requis, entry)
     audit.log(actor, Action.MODIFICATION_EQUIPE, Subject.REQUIS, requis.id, changes)
     db.session.flush()
     return demande

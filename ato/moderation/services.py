@@ -83,9 +83,9 @@ def examine(demande: Demande, actor: User) -> None:
     db.session.flush()
 
 
-def identifier_checks(payload: dict[str, Any]) -> list[str]:
+def identifier_checks(entry: dict[str, Any]) -> list[str]:
     """What staff should look at in the identifiers (keys were checked by the form)."""
-    identity = payload["requis"]
+    identity = entry["requis"]
     problems = []
     finess, departement = identity.get("finess"), identity.get("departement")
     if finess and departement and not finess.startswith(departement[:2]):
@@ -93,9 +93,9 @@ def identifier_checks(payload: dict[str, Any]) -> list[str]:
             f"Le FINESS {finess} commence par {finess[:2]}, mais le département indiqué est "
             f"{departement} : vérifiez l'établissement (FINESS géographique ou juridique ?)."
         )
-    if payload["nature"] == "etablissement" and not finess:
+    if entry["nature"] == "etablissement" and not finess:
         problems.append("Établissement sans FINESS.")
-    if payload["nature"] == "liberal" and not identity.get("rpps"):
+    if entry["nature"] == "liberal" and not identity.get("rpps"):
         problems.append("Professionnel libéral sans RPPS.")
     return problems
 
@@ -178,7 +178,7 @@ def ask_changes(demande: Demande, actor: User, message: str) -> None:
 # --- staff edits ----------------------------------------------------------------------------------
 
 
-def correct(demande: Demande, payload: dict[str, Any], actor: User) -> dict[str, list[Any]]:
+def correct(demande: Demande, entry: dict[str, Any], actor: User) -> dict[str, list[Any]]:
     """Staff correct a request before deciding on it. Flushes.
 
     Correcting never publishes: the request stays in the queue with its state,
@@ -187,11 +187,11 @@ def correct(demande: Demande, payload: dict[str, Any], actor: User) -> dict[str,
     """
     if demande.statut not in OPEN_STATUTS:
         raise DomainError("Seule une demande reçue ou en cours d'examen peut être corrigée.")
-    changes = entries.diff(demande.payload, payload)
-    demande.payload = payload
-    demande.contact_email = payload["contact"]["email"]  # decision mails follow the correction
+    changes = entries.diff(demande.payload, entry)
+    demande.payload = entry
+    demande.contact_email = entry["contact"]["email"]  # decision mails follow the correction
     if demande.nature == NatureDemande.INSCRIPTION:
-        entries.apply(demande.requis, payload)
+        entries.apply(demande.requis, entry)
         demande.requis.statut = Statut.PENDING
     audit.log(actor, Action.CORRECTION, Subject.DEMANDE, demande.id, changes)
     db.session.flush()

@@ -72,48 +72,48 @@ def find_by_key(key: str) -> Demande | None:
 # --- operations ---------------------------------------------------------------------------------
 
 
-def submit(payload: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]:
+def submit(entry: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]:
     """Record a new registration request (pending entry, request, mails). Flushes.
 
     Returns the request and its tracking token. The caller commits; an
     ``IntegrityError`` at that point means the same form (idempotency key) or
     the same identifier was committed concurrently.
     """
-    requis = entries.new_requis(payload, Statut.PENDING)
-    return _new_demande(NatureDemande.INSCRIPTION, requis, payload, idempotency_key)
+    requis = entries.new_requis(entry, Statut.PENDING)
+    return _new_demande(NatureDemande.INSCRIPTION, requis, entry, idempotency_key)
 
 
-def resubmit(demande: Demande, payload: dict[str, Any], token: str) -> None:
+def resubmit(demande: Demande, entry: dict[str, Any], token: str) -> None:
     """The submitter completes a request sent back to them ("à compléter"). Flushes."""
-    demande.payload = payload
+    demande.payload = entry
     demande.statut = StatutDemande.RECUE
     demande.message = None
     demande.submissions += 1
-    demande.contact_email = payload["contact"]["email"]
+    demande.contact_email = entry["contact"]["email"]
     if demande.nature == NatureDemande.INSCRIPTION:
-        entries.apply(demande.requis, payload)
+        entries.apply(demande.requis, entry)
     _queue_mails(demande, token, new=False)
     db.session.flush()
 
 
 def propose_update(
-    requis: Requis, payload: dict[str, Any], idempotency_key: str
+    requis: Requis, entry: dict[str, Any], idempotency_key: str
 ) -> tuple[Demande, str]:
     """A pending revision of a published entry: nothing published changes. Flushes."""
-    return _new_demande(NatureDemande.MODIFICATION, requis, payload, idempotency_key)
+    return _new_demande(NatureDemande.MODIFICATION, requis, entry, idempotency_key)
 
 
 def _new_demande(
-    nature: NatureDemande, requis: Requis, payload: dict[str, Any], idempotency_key: str
+    nature: NatureDemande, requis: Requis, entry: dict[str, Any], idempotency_key: str
 ) -> tuple[Demande, str]:
     token = tracking_token(idempotency_key)
     demande = Demande(
         nature=nature,
         requis=requis,
-        payload=payload,
+        payload=entry,
         token_hash=token_hash(token),
         idempotency_key=idempotency_key,
-        contact_email=payload["contact"]["email"],
+        contact_email=entry["contact"]["email"],
     )
     db.session.add(demande)
     _queue_mails(demande, token, new=True)

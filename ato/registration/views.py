@@ -97,25 +97,25 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
         return _render_form(form, nature)
     if form.site_internet.data:  # honeypot: answer as if all went well, keep nothing
         return render_template("registration/recu.html")
-    payload = form.validate_entry()
-    if payload is None:
+    entry = form.validate_entry()
+    if entry is None:
         return _render_form(form, nature, expired=_csrf_failed(form)), 422
     # The identifier is checked *before* the key: an identical post (double click, back
     # and resubmit) that commits between the two lookups is then seen as this request,
     # never as a duplicate of it. After both, a twin's commit surfaces at our commit.
-    duplicate = directory.find_duplicate(payload)
+    duplicate = directory.find_duplicate(entry)
     if services.find_by_key(form.idempotency_key.data) is not None:
         return _to_tracking(form.idempotency_key.data)
     if duplicate is not None:
         return _render_form(form, nature, duplicate=duplicate), 409
     try:
-        services.submit(payload, form.idempotency_key.data)
+        services.submit(entry, form.idempotency_key.data)
         db.session.commit()
     except IntegrityError:  # the same form, or the same identifier, committed meanwhile
         db.session.rollback()
         if services.find_by_key(form.idempotency_key.data) is not None:
             return _to_tracking(form.idempotency_key.data)
-        return _render_form(form, nature, duplicate=directory.find_duplicate(payload)), 409
+        return _render_form(form, nature, duplicate=directory.find_duplicate(entry)), 409
     mail.nudge()
     return _to_tracking(form.idempotency_key.data, nouveau=True)
 
@@ -139,20 +139,20 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
     if demande.statut == StatutDemande.A_COMPLETER:
         if request.method == "POST":
             form = FORMS[nature]()
-            payload = (
+            entry = (
                 None
                 if form.handle_service_action(request.form.get("action", ""))
                 else form.validate_entry()
             )
-            if payload is not None:
-                duplicate = directory.find_duplicate(payload, exclude=demande.requis_id)
+            if entry is not None:
+                duplicate = directory.find_duplicate(entry, exclude=demande.requis_id)
                 if duplicate is None:
                     try:
-                        services.resubmit(demande, payload, token)
+                        services.resubmit(demande, entry, token)
                         db.session.commit()
                     except IntegrityError:  # the identifier was taken meanwhile
                         db.session.rollback()
-                        duplicate = directory.find_duplicate(payload, exclude=demande.requis_id)
+                        duplicate = directory.find_duplicate(entry, exclude=demande.requis_id)
                     else:
                         mail.nudge()
                         return redirect(url_for("registration.suivi", token=token), 303)
@@ -204,14 +204,14 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
         form.idempotency_key.data = services.new_idempotency_key()
     if form.handle_service_action(request.form.get("action", "")):
         return _render_form(form, nature, title=title, update=requis)
-    payload = form.validate_entry()
-    if payload is None:
+    entry = form.validate_entry()
+    if entry is None:
         return _render_form(
             form, nature, title=title, update=requis, expired=_csrf_failed(form)
         ), 422
     if services.find_by_key(form.idempotency_key.data) is None:
         try:
-            services.propose_update(requis, payload, form.idempotency_key.data)
+            services.propose_update(requis, entry, form.idempotency_key.data)
             db.session.commit()
         except IntegrityError:  # the same form committed concurrently: one request
             db.session.rollback()

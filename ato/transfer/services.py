@@ -1,8 +1,8 @@
 """CSV import and export of the directory.
 
 The import reads one line per service; lines with the same FINESS (or RPPS,
-or, for a device without FINESS, the same name and town) make one entry. Each
-entry goes through :func:`ato.directory.schema.validate`, the check every
+or, for a device without FINESS, the same name and town) make one group. Each
+group goes through :func:`ato.directory.schema.validate`, the check every
 submission passes (FINESS and RPPS keys, MSSanté addresses, links, phones), and
 each error comes back with its line and column. :func:`plan` writes nothing: it
 reports what would be created and every error; :func:`apply` creates the
@@ -30,7 +30,7 @@ from ato.directory import services as directory
 from ato.directory.models import Canal, Requis, Service, Statut
 from ato.extensions import db
 
-# The file's identity columns: the entry's, but the kind of device (always "autre" here).
+# The file's identity columns: the group's, but the kind of device (always "autre" here).
 IDENTITY = [
     "nature",
     *(name for name in schema.IDENTITY if name != "type_dispositif"),
@@ -63,14 +63,14 @@ MAX_LINES = 5000
 def export_rows(requis_list: Iterable[Requis]) -> Iterable[list[Any]]:
     """One line per service, in the import's columns: an export can be imported again."""
     for requis in requis_list:
-        entry = entries.from_requis(requis)
+        group = entries.from_requis(requis)
         identity = {
-            "nature": entry["nature"],
-            **entry["requis"],
-            "contact_nom": entry["contact"]["nom"],
-            "contact_email": entry["contact"]["email"],
+            "nature": group["nature"],
+            **group["requis"],
+            "contact_nom": group["contact"]["nom"],
+            "contact_email": group["contact"]["email"],
         }
-        for s in entry["services"]:
+        for s in group["services"]:
             values = dict(
                 identity,
                 service=s["nom"],
@@ -115,11 +115,11 @@ class Line:
 
 
 @dataclass
-class Entry:
-    """One entry to create, from one or more lines."""
+class Group:
+    """The lines of the file that make one entry, and that entry once it is valid."""
 
     lines: list[Line]
-    payload: dict[str, Any] | None = None
+    entry: dict[str, Any] | None = None
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -130,14 +130,14 @@ class Entry:
 
 @dataclass
 class Plan:
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Group] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # file-level and line errors
 
     @property
     def all_errors(self) -> list[tuple[int, str]]:
         found = list(self.errors)
-        for entry in self.entries:
-            found.extend(entry.errors)
+        for group in self.entries:
+            found.extend(group.errors)
         return sorted(found)
 
     @property
@@ -204,7 +204,7 @@ class _Reference:
     """Specialties found by code, slug or label (accents ignored), for lenient spreadsheets."""
 
     def __init__(self) -> None:
-        self.entries = schema.Reference.load()
+        self.reference = schema.Reference.load()
         self.specialites: dict[str, str] = {}
         for s in directory.specialites():
             for name in (s.slug, s.libelle, s.code_r38 or ""):
@@ -222,14 +222,14 @@ def _split(cell: str) -> list[str]:
 
 @dataclass
 class _Draft:
-    """An entry as read from its lines, and where each of its values came from."""
+    """An group as read from its lines, and where each of its values came from."""
 
     data: dict[str, Any]
     channel_columns: dict[tuple[int, int], int]  # (service, kept channel) -> column number
 
 
-def _draft(entry: Entry, ref: _Reference) -> _Draft:
-    first = entry.lines[0].values
+def _draft(group: Group, ref: _Reference) -> _Draft:
+    first = group.lines[0].values
     nature = first.get("nature", "").strip().lower()
     identity = {
         c: first.get(c, "")
@@ -241,7 +241,7 @@ def _draft(entry: Entry, ref: _Reference) -> _Draft:
         identity["type_dispositif"] = "autre"
     columns: dict[tuple[int, int], int] = {}
     services = []
-    for i, line in enumerate(entry.lines):
+    for i, line in enumerate(group.lines):
         v = line.values
         coverage = v.get("departements_acceptes", "").strip()
         regional = fold(coverage) in (REGION, "occitanie", "toute l'occitanie")
@@ -289,18 +289,18 @@ SERVICE_COLUMNS = {
 }
 
 
-def _place(entry: Entry, draft: _Draft, location: schema.Location) -> tuple[int, str]:
-    """The line and column of an entry error."""
-    first = entry.lines[0].number
+def _place(group: Group, draft: _Draft, location: schema.Location) -> tuple[int, str]:
+    """The line and column of an group error."""
+    first = group.lines[0].number
     match location:
         case ("requis", str(name), *_):
             return first, name
         case ("contact", str(name), *_):
             return first, f"contact_{name}"
-        case ("services", int(i), "canaux", int(j), str(name), *_) if i < len(entry.lines):
-            return entry.lines[i].number, f"{name}_{draft.channel_columns.get((i, j), j + 1)}"
-        case ("services", int(i), str(name), *_) if i < len(entry.lines):
-            return entry.lines[i].number, SERVICE_COLUMNS.get(name, name)
+        case ("services", int(i), "canaux", int(j), str(name), *_) if i < len(group.lines):
+            return group.lines[i].number, f"{name}_{draft.channel_columns.get((i, j), j + 1)}"
+        case ("services", int(i), str(name), *_) if i < len(group.lines):
+            return group.lines[i].number, SERVICE_COLUMNS.get(name, name)
         case (str(name), *_):
             return first, name
     return first, ""
@@ -310,7 +310,7 @@ def plan(data: bytes) -> Plan:
     """What an import would do. Writes nothing."""
     result = Plan()
     lines = read_lines(data, result)
-    groups: dict[tuple[str, ...], Entry] = {}
+    groups: dict[tuple[str, ...], Group] = {}
     for line in lines:
         missing = [c for c in sorted(REQUIRED) if not line.values.get(c)]
         if missing:
@@ -323,18 +323,18 @@ def plan(data: bytes) -> Plan:
                 (line.number, "Nature inconnue : indiquez etablissement, liberal ou dispositif.")
             )
             continue
-        groups.setdefault(_key(line.values), Entry([])).lines.append(line)
+        groups.setdefault(_key(line.values), Group([])).lines.append(line)
     ref = _Reference()
     seen: dict[str, int] = {}
-    for entry in groups.values():
-        result.entries.append(entry)
-        first = entry.lines[0]
-        for line in entry.lines[1:]:
+    for group in groups.values():
+        result.entries.append(group)
+        first = group.lines[0]
+        for line in group.lines[1:]:
             differing = [
                 c for c in IDENTITY if fold(line.values.get(c, "")) != fold(first.values.get(c, ""))
             ]
             if differing:
-                entry.errors.append(
+                group.errors.append(
                     (
                         line.number,
                         f"Même fiche que la ligne {first.number} (même identifiant) mais "
@@ -342,21 +342,21 @@ def plan(data: bytes) -> Plan:
                         "doivent porter la même identité.",
                     )
                 )
-        if len(entry.lines) > schema.MAX_SERVICES:
-            entry.errors.append((first.number, f"Plus de {schema.MAX_SERVICES} services."))
+        if len(group.lines) > schema.MAX_SERVICES:
+            group.errors.append((first.number, f"Plus de {schema.MAX_SERVICES} services."))
             continue
-        draft = _draft(entry, ref)
+        draft = _draft(group, ref)
         try:
-            entry.payload = schema.validate(draft.data, reference=ref.entries)
+            group.entry = schema.validate(draft.data, reference=ref.reference)
         except schema.InvalidEntry as exc:
             for location, messages in exc.errors.items():
-                number, column = _place(entry, draft, location)
+                number, column = _place(group, draft, location)
                 for message in messages:
-                    entry.errors.append((number, f"Colonne « {column} » : {message}"))
+                    group.errors.append((number, f"Colonne « {column} » : {message}"))
             continue
-        for identifier in entries.identifiers(entry.payload):
+        for identifier in entries.identifiers(group.entry):
             if identifier in seen:
-                entry.errors.append(
+                group.errors.append(
                     (
                         first.number,
                         f"Identifiant {identifier} déjà utilisé par une autre fiche du fichier "
@@ -364,17 +364,17 @@ def plan(data: bytes) -> Plan:
                     )
                 )
             seen.setdefault(identifier, first.number)
-        for homonym in directory.find_homonyms(entry.payload)[:1]:
-            entry.errors.append(
+        for homonym in directory.find_homonyms(group.entry)[:1]:
+            group.errors.append(
                 (
                     first.number,
                     f"Une fiche « {homonym.display_name} » ({homonym.ville}) existe déjà dans "
                     "l'annuaire : import déjà fait ?",
                 )
             )
-        duplicate = directory.find_duplicate(entry.payload)
+        duplicate = directory.find_duplicate(group.entry)
         if duplicate is not None:
-            entry.errors.append(
+            group.errors.append(
                 (
                     first.number,
                     f"Identifiant {duplicate.identifier} déjà présent dans l'annuaire "
@@ -393,9 +393,9 @@ def apply(result: Plan, actor: User) -> list[Requis]:
         raise DomainError("L'import contient des erreurs : rien n'a été enregistré.")
     created = []
     now = utcnow()
-    for entry in result.entries:
-        assert entry.payload is not None
-        requis = entries.new_requis(entry.payload, Statut.PUBLISHED)
+    for group in result.entries:
+        assert group.entry is not None
+        requis = entries.new_requis(group.entry, Statut.PUBLISHED)
         requis.published_at = now
         db.session.add(requis)
         db.session.flush()
