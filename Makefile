@@ -39,6 +39,10 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# The suite runs on every core (pytest-xdist): each worker has its own database and
+# instance folder. PYTEST_ARGS="-n 0 -k …" runs a part of it in one process.
+PYTEST_ARGS ?= -n auto
+
 test: install browser
 	ATO_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -8,20 +8,30 @@ auriculaire") leads to the specialties of the concept's deepest mapped ancestor.
 ``seed/cim11_abreviations.csv`` spells out the abbreviations clinicians type
 ("HTA", "DMLA"), which the CIM-11 titles do not carry.
 
-The concepts are read once per process (about 0.5 s) into an inverted index of
-stems, and only those under a mapped chapter or block are kept.
+The concepts under a mapped chapter or block are stemmed once (about 3 s) and
+kept in a JSON cache (``ATO_CACHE_DIR``, by default ``~/.cache/ato``) named by
+a digest of everything they are made from: the package version, the two seed
+files and the analysis code. Every later process — each gunicorn worker, each
+test worker — reads the cache (about 0.2 s) instead; a changed input gives a
+new name, so a stale cache is never read. No cache (read-only home) only costs
+the 3 s again.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
+import os
 import sqlite3
+import tempfile
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ato.search import analysis
 from ato.search.analysis import STOP_WORDS, stem, words
 
 log = logging.getLogger(__name__)
@@ -114,7 +124,48 @@ def _stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) >= 2]
 
 
+CACHE_FORMAT = "1"
+
+
+def _cache_file() -> Path:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    digest.update(version("cim-11-certic").encode())
+    for path in (MAPPING_FILE, ABBREVIATIONS_FILE, Path(__file__), Path(analysis.__file__)):
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    base = os.environ.get("ATO_CACHE_DIR") or Path.home() / ".cache" / "ato"
+    return Path(base) / f"cim11-{digest.hexdigest()[:20]}.json"
+
+
 def _load() -> _Vocabulary:
+    try:
+        cache = _cache_file()
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        concepts = [_Concept(c, t, frozenset(s), tuple(g)) for c, t, s, g in data["concepts"]]
+        return _Vocabulary(concepts, data["abbreviations"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache yet, or unreadable: build it
+    vocabulary = _build()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "concepts": [
+                [c.code, c.title, sorted(c.stems), list(c.slugs)] for c in vocabulary.concepts
+            ],
+            "abbreviations": vocabulary.abbreviations,
+        }
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=cache.parent, delete=False, suffix=".tmp"
+        ) as handle:
+            json.dump(data, handle, ensure_ascii=False)
+        os.replace(handle.name, cache)  # atomic: a reader never sees half a file
+    except OSError as exc:
+        log.info("Cache CIM-11 non écrit (%s) : il sera recalculé au prochain démarrage", exc)
+    return vocabulary
+
+
+def _build() -> _Vocabulary:
     import cim_11  # the package's own SQLite file, read only
 
     mapping: dict[str, tuple[str, ...]] = {}

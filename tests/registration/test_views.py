@@ -114,7 +114,7 @@ def test_a_twin_post_committed_between_the_lookups_lands_on_the_same_tracking_pa
 
     html_page, csrf, idem = form_page()
     data = establishment_data(csrf_token=csrf, idempotency_key=idem)
-    real = views.services.find_duplicate
+    real = views.directory.find_duplicate
     twin = []
     started = threading.Event()
 
@@ -132,7 +132,7 @@ def test_a_twin_post_committed_between_the_lookups_lands_on_the_same_tracking_pa
             app.config["WTF_CSRF_ENABLED"] = True
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views.services, "find_duplicate", find_duplicate_after_twin)
+    monkeypatch.setattr(views.directory, "find_duplicate", find_duplicate_after_twin)
     response = client.post("/inscription/etablissement", data=data)
     assert twin[0].status_code == 303
     assert response.status_code == 303
