@@ -40,9 +40,14 @@ def test_migrations_go_down_and_up_again_on_an_empty_database(app_config, tmp_pa
         db.engine.dispose()
 
 
-def test_stored_addresses_are_brought_to_their_normal_form(app_config, tmp_path, monkeypatch):
+def _fresh_app(app_config, tmp_path, monkeypatch):
+    """An app on an empty SQLite file of its own, to migrate step by step."""
     monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
-    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.sqlite3"})
+    return create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.sqlite3"})
+
+
+def test_stored_addresses_are_brought_to_their_normal_form(app_config, tmp_path, monkeypatch):
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
     with fresh.app_context():
         upgrade(revision="0006")
         with db.engine.begin() as connection:
@@ -59,8 +64,7 @@ def test_stored_addresses_are_brought_to_their_normal_form(app_config, tmp_path,
 
 def test_requests_decided_before_0009_get_their_decision_date(app_config, tmp_path, monkeypatch):
     """0009 dates past decisions (their last update) and leaves open requests undecided."""
-    monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
-    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.sqlite3"})
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
     with fresh.app_context():
         upgrade(revision="0008")
         with db.engine.begin() as connection:
