@@ -333,7 +333,7 @@ def generate(n_services: int, seed: int = 2026, batch: int = 2000) -> int:
         row = {
             "id": requis_id,
             "nature": kind,
-            "statut": "published",
+            "statut": "publiee",
             "ville": town,
             "departement_code": code,
             "published_at": now,

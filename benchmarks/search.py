@@ -266,7 +266,7 @@ def bench_freshness(size: int, server: Server) -> dict:
             Requis(
                 nature=NatureRequis.DISPOSITIF,
                 nom=f"Fraîcheur {word}",
-                statut=Statut.PUBLISHED,
+                statut=Statut.PUBLIEE,
                 published_at=utcnow(),
                 ville="Albi",
                 departement_code="81",

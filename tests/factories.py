@@ -147,7 +147,7 @@ class RequisFactory(_Factory):
         liberal = factory.LazyAttribute(lambda o: o.nature == NatureRequis.LIBERAL)
 
     nature = NatureRequis.ETABLISSEMENT
-    statut = Statut.PUBLISHED
+    statut = Statut.PUBLIEE
     departement_code = "31"
     nom = factory.Sequence(lambda n: f"Établissement de test {n}")
     ville = "Toulouse"
@@ -162,9 +162,7 @@ class RequisFactory(_Factory):
     civilite = factory.Maybe("liberal", yes_declaration="Dr")
     prenom = factory.Maybe("liberal", yes_declaration="Camille")
     contact_email = "contact@exemple.invalid"
-    published_at = factory.LazyAttribute(
-        lambda o: utcnow() if o.statut == Statut.PUBLISHED else None
-    )
+    published_at = factory.LazyAttribute(lambda o: utcnow() if o.statut == Statut.PUBLIEE else None)
     services = factory.LazyFunction(lambda: [ServiceFactory.build()])
 
 
@@ -201,7 +199,7 @@ def make_service(
 def make_requis(
     *,
     nature: str = "etablissement",
-    statut: str = "published",
+    statut: str = "publiee",
     departement: str = "31",
     services: list[Service] | None = None,
     commit: bool = True,

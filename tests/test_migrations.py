@@ -6,6 +6,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from ato import create_app
+from ato.directory import seeding
 from ato.extensions import db
 
 
@@ -100,3 +101,66 @@ def test_requests_decided_before_0009_get_their_decision_date(app_config, tmp_pa
             ("recue", None, None),
         ]
         db.engine.dispose()
+
+
+def test_statuses_become_french_without_touching_rows_children_or_triggers(
+    app_config, tmp_path, monkeypatch
+):
+    """0010 rewrites the values and their constraints in place: no table rebuild, no cascade."""
+    import sqlite3
+
+    import pytest
+
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
+    with fresh.app_context():
+        upgrade(revision="0009")
+        seeding.load_reference()
+        db.session.commit()
+        with db.engine.begin() as connection:
+            for id_, statut, finess in (
+                (1, "published", "310781406"),
+                (2, "pending", "340780477"),
+                (3, "archived", "310781406"),
+                (4, "rejected", "340780477"),
+            ):
+                connection.exec_driver_sql(
+                    "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, "
+                    "finess, est_exemple, published_at, created_at, updated_at) VALUES "
+                    f"({id_}, 'etablissement', '{statut}', 'CHU {id_}', 'Toulouse', '31', "
+                    f"'{finess}', 0, '2026-01-01', '2026-01-01', '2026-01-01')"
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO service (id, requis_id, position, nom, specialite_id, public, "
+                "couverture_regionale, indisponible) SELECT 1, 1, 0, 'Dermatologie', id, 'tous', "
+                "1, 0 FROM specialite WHERE slug = 'dermatologie'"
+            )
+        triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        with db.engine.connect() as connection:
+            before = connection.exec_driver_sql(triggers).scalar()
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT id, statut FROM requis ORDER BY id").all()
+            assert rows == [(1, "publiee"), (2, "en_attente"), (3, "archivee"), (4, "refusee")]
+            assert connection.exec_driver_sql("SELECT count(*) FROM service").scalar() == 1
+            assert connection.exec_driver_sql(triggers).scalar() == before
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        database = db.engine.url.database
+        db.engine.dispose()
+    raw = sqlite3.connect(database)
+    with pytest.raises(sqlite3.IntegrityError, match="ck_requis_statut"):
+        raw.execute("UPDATE requis SET statut = 'published' WHERE id = 2")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):  # two live entries, one FINESS
+        raw.execute("UPDATE requis SET statut = 'en_attente' WHERE id = 3")
+    with pytest.raises(sqlite3.IntegrityError, match="published_has_date"):
+        raw.execute("UPDATE requis SET published_at = NULL WHERE id = 1")
+    raw.execute(
+        "INSERT INTO requis (nature, nom, ville, departement_code, finess, est_exemple, "
+        "created_at, updated_at) VALUES ('etablissement', 'Nouveau', 'Albi', '81', "
+        "'810000136', 0, '2026-01-01', '2026-01-01')"
+    )
+    assert raw.execute("SELECT statut FROM requis WHERE nom = 'Nouveau'").fetchone() == (
+        "en_attente",
+    )
+    raw.close()

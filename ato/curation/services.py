@@ -73,25 +73,25 @@ def _set_statut(requis: Requis, statut: Statut, actor: User, action: Action) -> 
         actor, action, Subject.REQUIS, requis.id, {"statut": [requis.statut.value, statut.value]}
     )
     requis.statut = statut
-    if statut == Statut.PUBLISHED:
+    if statut == Statut.PUBLIEE:
         requis.published_at = requis.published_at or utcnow()
     db.session.flush()
 
 
 def archive(requis: Requis, actor: User) -> None:
     """Unpublish an entry: it leaves the public pages and the index, nothing is lost."""
-    if requis.statut != Statut.PUBLISHED:
+    if requis.statut != Statut.PUBLIEE:
         raise DomainError("Seule une fiche publiée peut être archivée.")
-    _set_statut(requis, Statut.ARCHIVED, actor, Action.ARCHIVAGE)
+    _set_statut(requis, Statut.ARCHIVEE, actor, Action.ARCHIVAGE)
 
 
 def restore(requis: Requis, actor: User) -> None:
     """Publish an archived entry again (its identifiers must not be taken meanwhile)."""
-    if requis.statut != Statut.ARCHIVED:
+    if requis.statut != Statut.ARCHIVEE:
         raise DomainError("Seule une fiche archivée peut être republiée.")
     if directory.find_duplicate(entries.from_requis(requis), exclude=requis.id):
         raise DomainError("Une autre fiche active porte déjà ce FINESS ou ce RPPS.")
-    _set_statut(requis, Statut.PUBLISHED, actor, Action.REPUBLICATION)
+    _set_statut(requis, Statut.PUBLIEE, actor, Action.REPUBLICATION)
 
 
 def delete(requis: Requis, actor: User) -> None:
@@ -180,7 +180,7 @@ def freshness(now: datetime | None = None) -> dict[Fraicheur, list[Requis]]:
     now = now or utcnow()
     base = (
         select(Requis)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .options(selectinload(Requis.departement))
         .order_by(Requis.verified_at.asc().nulls_first(), Requis.nom)
     )

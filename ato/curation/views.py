@@ -76,7 +76,7 @@ def fiche(requis_id: int) -> str:
 def edit_requis(requis_id: int) -> str | Response | tuple[str, int]:
     """Staff edit a published entry: applied at once, recorded as a staff revision."""
     requis = db.get_or_404(Requis, requis_id)
-    if requis.statut != Statut.PUBLISHED:
+    if requis.statut != Statut.PUBLIEE:
         flash("Seule une fiche publiée se modifie ici ; une demande se corrige depuis la file.")
         return redirect(url_for(".fiche", requis_id=requis_id))
 

@@ -64,5 +64,3 @@ def mssante(value: str) -> str:
     if not domain.endswith(".mssante.fr"):
         raise ValueError("Une adresse MSSanté se termine par « .mssante.fr ».")
     return address
-
-

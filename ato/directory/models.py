@@ -36,23 +36,23 @@ from ato.extensions import db
 
 
 class Statut(enum.StrEnum):
-    PENDING = "pending"
-    PUBLISHED = "published"
-    REJECTED = "rejected"
-    ARCHIVED = "archived"
+    EN_ATTENTE = "en_attente"
+    PUBLIEE = "publiee"
+    REFUSEE = "refusee"
+    ARCHIVEE = "archivee"
 
     @property
     def label(self) -> str:
         return {
-            "pending": "En attente",
-            "published": "Publiée",
-            "rejected": "Refusée",
-            "archived": "Archivée",
+            "en_attente": "En attente",
+            "publiee": "Publiée",
+            "refusee": "Refusée",
+            "archivee": "Archivée",
         }[self.value]
 
 
-LIVE_STATUTS = (Statut.PENDING.value, Statut.PUBLISHED.value)
-_LIVE_SQL = "statut IN ('pending', 'published')"
+LIVE_STATUTS = (Statut.EN_ATTENTE.value, Statut.PUBLIEE.value)
+_LIVE_SQL = "statut IN ('en_attente', 'publiee')"
 
 
 class NatureRequis(enum.StrEnum):
@@ -174,7 +174,7 @@ class Requis(db.Model):  # type: ignore[name-defined]
         CheckConstraint("finess IS NULL OR length(finess) = 9", name="finess_length"),
         CheckConstraint("rpps IS NULL OR length(rpps) = 11", name="rpps_length"),
         CheckConstraint(
-            "statut != 'published' OR published_at IS NOT NULL", name="published_has_date"
+            "statut != 'publiee' OR published_at IS NOT NULL", name="published_has_date"
         ),
         # FINESS and RPPS are unique among live entries; an archived or
         # rejected entry does not block a new registration.
@@ -198,7 +198,9 @@ class Requis(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     nature: Mapped[NatureRequis] = mapped_column(enum_column(NatureRequis, "nature"))
     statut: Mapped[Statut] = mapped_column(
-        enum_column(Statut, "statut"), default=Statut.PENDING, server_default=Statut.PENDING.value
+        enum_column(Statut, "statut"),
+        default=Statut.EN_ATTENTE,
+        server_default=Statut.EN_ATTENTE.value,
     )
     nom: Mapped[str] = mapped_column(String(200))
     civilite: Mapped[str | None] = mapped_column(String(10))
@@ -241,7 +243,7 @@ class Requis(db.Model):  # type: ignore[name-defined]
 
     @property
     def is_published(self) -> bool:
-        return self.statut == Statut.PUBLISHED
+        return self.statut == Statut.PUBLIEE
 
     def __repr__(self) -> str:
         return f"<Requis {self.id} {self.nom!r} {self.statut}>"

@@ -522,5 +522,3 @@ def validate(
             errors.setdefault(tuple(error["loc"]), []).append(message)
         raise InvalidEntry(errors) from None
     return entry.model_dump(mode="json")
-
-

@@ -156,7 +156,7 @@ def load_examples(path: Path = SEED_DIR / "exemples.json") -> SeedSummary:
                 for location, messages in exc.errors.items()
             )
             raise SeedError(f"exemples.json, entrée {index} ({example['nom']}) : {where}") from exc
-        requis = entries.new_requis(entry, Statut.PUBLISHED)
+        requis = entries.new_requis(entry, Statut.PUBLIEE)
         verified = example.get("verified_at")
         requis.est_exemple = True
         requis.published_at = now

@@ -46,7 +46,7 @@ SERVICE_CARD_OPTIONS = (
 
 def published() -> Select:
     """Base query of the services of published requis."""
-    return select(Service).join(Service.requis).where(Requis.statut == Statut.PUBLISHED)
+    return select(Service).join(Service.requis).where(Requis.statut == Statut.PUBLIEE)
 
 
 def filter_accepting_from(query: Select, *codes: str) -> Select:
@@ -134,7 +134,7 @@ def departement_counts() -> dict[str, int]:
         .select_from(pairs)
         .join(Service, Service.id == pairs.c.service_id)
         .join(Requis, Requis.id == Service.requis_id)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .group_by(pairs.c.departement_code)
     )
     return {code: count for code, count in rows}
@@ -142,7 +142,7 @@ def departement_counts() -> dict[str, int]:
 
 def specialite_counts() -> dict[int, int]:
     """Published requis offering each specialty, as main specialty or thématique."""
-    is_published = Requis.statut == Statut.PUBLISHED
+    is_published = Requis.statut == Statut.PUBLIEE
     main = (
         select(Service.specialite_id.label("sid"), Service.requis_id)
         .join(Requis, Requis.id == Service.requis_id)
@@ -174,7 +174,7 @@ class KeyFigures:
 
 
 def key_figures() -> KeyFigures:
-    is_published = Requis.statut == Statut.PUBLISHED
+    is_published = Requis.statut == Statut.PUBLIEE
     par_nature = dict(
         db.session.execute(
             select(Requis.nature, func.count()).where(is_published).group_by(Requis.nature)
@@ -208,7 +208,7 @@ RECENCE_DAYS = 365
 def recence(now: datetime | None = None) -> Recence:
     """Count published entries and those verified less than 12 months before ``now``."""
     since = (now or utcnow()) - timedelta(days=RECENCE_DAYS)
-    is_published = Requis.statut == Statut.PUBLISHED
+    is_published = Requis.statut == Statut.PUBLIEE
     publiees, verifiees = db.session.execute(
         select(
             func.count(),
@@ -224,7 +224,7 @@ def examples_published() -> bool:
         db.session.scalar(
             select(func.count())
             .select_from(Requis)
-            .where(Requis.statut == Statut.PUBLISHED, Requis.est_exemple)
+            .where(Requis.statut == Statut.PUBLIEE, Requis.est_exemple)
         )
     )
 
@@ -278,7 +278,7 @@ def get_published_requis(requis_id: int) -> Requis | None:
     """A published requis with everything its page shows, or None."""
     return db.session.scalar(
         select(Requis)
-        .where(Requis.id == requis_id, Requis.statut == Statut.PUBLISHED)
+        .where(Requis.id == requis_id, Requis.statut == Statut.PUBLIEE)
         .options(
             selectinload(Requis.departement),
             selectinload(Requis.services).selectinload(Service.specialite),
@@ -337,7 +337,7 @@ class Duplicate:
 
     @property
     def published(self) -> bool:
-        return self.requis.statut == Statut.PUBLISHED
+        return self.requis.statut == Statut.PUBLIEE
 
 
 def find_duplicate(entry: dict, exclude: int | None = None) -> Duplicate | None:

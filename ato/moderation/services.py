@@ -117,7 +117,7 @@ def publish(demande: Demande, actor: User) -> None:
     requis: Requis = demande.requis
     now = utcnow()
     before = {"statut": requis.statut.value}
-    if demande.nature == NatureDemande.MODIFICATION and requis.statut != Statut.PUBLISHED:
+    if demande.nature == NatureDemande.MODIFICATION and requis.statut != Statut.PUBLIEE:
         raise DomainError(
             "La fiche n'est plus publiée (archivée ?) : republiez-la avant d'appliquer "
             "cette mise à jour, ou refusez la demande."
@@ -126,8 +126,8 @@ def publish(demande: Demande, actor: User) -> None:
         changes = diff(demande)
         entries.apply(requis, demande.payload)
     else:
-        changes = {"statut": [before["statut"], Statut.PUBLISHED.value]}
-        requis.statut = Statut.PUBLISHED
+        changes = {"statut": [before["statut"], Statut.PUBLIEE.value]}
+        requis.statut = Statut.PUBLIEE
         requis.published_at = requis.published_at or now
     requis.verified_at = now
     changes["demande.statut"] = [demande.statut.value, StatutDemande.PUBLIEE.value]
@@ -142,7 +142,7 @@ def reject(demande: Demande, actor: User, reason: str) -> None:
     if not reason.strip():
         raise DomainError("Le motif du refus est obligatoire.")
     if demande.nature == NatureDemande.INSCRIPTION:
-        demande.requis.statut = Statut.REJECTED
+        demande.requis.statut = Statut.REFUSEE
     audit.log(
         actor,
         Action.REFUS,
@@ -192,7 +192,7 @@ def correct(demande: Demande, entry: dict[str, Any], actor: User) -> dict[str, l
     demande.contact_email = entry["contact"]["email"]  # decision mails follow the correction
     if demande.nature == NatureDemande.INSCRIPTION:
         entries.apply(demande.requis, entry)
-        demande.requis.statut = Statut.PENDING
+        demande.requis.statut = Statut.EN_ATTENTE
     audit.log(actor, Action.CORRECTION, Subject.DEMANDE, demande.id, changes)
     db.session.flush()
     return changes

@@ -79,7 +79,7 @@ def submit(entry: dict[str, Any], idempotency_key: str) -> tuple[Demande, str]:
     ``IntegrityError`` at that point means the same form (idempotency key) or
     the same identifier was committed concurrently.
     """
-    requis = entries.new_requis(entry, Statut.PENDING)
+    requis = entries.new_requis(entry, Statut.EN_ATTENTE)
     return _new_demande(NatureDemande.INSCRIPTION, requis, entry, idempotency_key)
 
 

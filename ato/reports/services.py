@@ -132,7 +132,7 @@ def par_departement() -> list[LigneDepartement]:
     located = dict(
         db.session.execute(
             select(Requis.departement_code, func.count())
-            .where(Requis.statut == Statut.PUBLISHED)
+            .where(Requis.statut == Statut.PUBLIEE)
             .group_by(Requis.departement_code)
         ).all()
     )
@@ -181,7 +181,7 @@ def publications_par_mois(now: datetime | None = None) -> list[Mois]:
     """
     dates = db.session.scalars(
         select(Requis.published_at).where(
-            Requis.statut == Statut.PUBLISHED, Requis.published_at.is_not(None)
+            Requis.statut == Statut.PUBLIEE, Requis.published_at.is_not(None)
         )
     ).all()
     if not dates:
@@ -328,7 +328,7 @@ def matrice_specialites() -> Matrice:
         .join(deps, deps.c.service_id == specs.c.service_id)
         .join(Service, Service.id == specs.c.service_id)
         .join(Requis, Requis.id == Service.requis_id)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .group_by(deps.c.departement_code, specs.c.spec)
     ).all()
     cells: dict[int, dict[str, int]] = defaultdict(dict)

@@ -84,7 +84,7 @@ def published_service_count(conn: Connection) -> int:
         conn.scalar(
             select(func.count(Service.id))
             .join(Requis, Requis.id == Service.requis_id)
-            .where(Requis.statut == Statut.PUBLISHED)
+            .where(Requis.statut == Statut.PUBLIEE)
         )
         or 0
     )
@@ -115,7 +115,7 @@ def load_documents(
             Requis.departement_code,
         )
         .join(Requis, Requis.id == Service.requis_id)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .order_by(Service.id)
     )
     if requis_ids is not None:

@@ -98,7 +98,7 @@ def build_vocabulary() -> Vocabulary:
             places.setdefault(_key(row["nom"]), row["departement"])
     towns = db.session.execute(
         select(Requis.ville, Requis.departement_code)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .distinct()
     )
     for ville, code in towns:

@@ -391,7 +391,7 @@ def _load_in_order(ids: list[int]) -> list[Service]:
         for s in db.session.scalars(
             select(Service).where(Service.id.in_(ids)).options(*RESULT_CARD_OPTIONS)
         )
-        if s.requis.statut == Statut.PUBLISHED
+        if s.requis.statut == Statut.PUBLIEE
     }
     missing = [i for i in ids if i not in loaded]
     if missing:

@@ -93,7 +93,7 @@ def export_rows(requis_list: Iterable[Requis]) -> Iterable[list[Any]]:
 def export_published() -> str:
     requis_list = db.session.scalars(
         select(Requis)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .order_by(Requis.departement_code, Requis.nom, Requis.id)
         .options(
             selectinload(Requis.services).selectinload(Service.specialite),
@@ -395,7 +395,7 @@ def apply(result: Plan, actor: User) -> list[Requis]:
     now = utcnow()
     for group in result.entries:
         assert group.entry is not None
-        requis = entries.new_requis(group.entry, Statut.PUBLISHED)
+        requis = entries.new_requis(group.entry, Statut.PUBLIEE)
         requis.published_at = now
         db.session.add(requis)
         db.session.flush()
@@ -404,7 +404,7 @@ def apply(result: Plan, actor: User) -> list[Requis]:
             Action.IMPORT,
             Subject.REQUIS,
             requis.id,
-            {"statut": [None, Statut.PUBLISHED.value]},
+            {"statut": [None, Statut.PUBLIEE.value]},
         )
         created.append(requis)
     db.session.flush()

@@ -90,4 +90,4 @@ def import_confirm() -> str | Response | tuple[str, int]:
         flash("L'annuaire a changé pendant l'import : rien n'a été enregistré. Réessayez.")
         return redirect(url_for(".import_csv"), 303)
     flash(f"{len(created)} fiche(s) importée(s) et publiée(s), à vérifier par une campagne.")
-    return redirect(url_for("curation.fiches", statut="published", fraicheur="jamais"), 303)
+    return redirect(url_for("curation.fiches", statut="publiee", fraicheur="jamais"), 303)

@@ -34,7 +34,7 @@ def test_correcting_a_pending_submission_never_publishes_it(app, staff, submitte
         demande = db.session.get(Demande, submitted)
         assert demande.statut == StatutDemande.RECUE
         assert demande.payload["requis"]["nom"] == "Clinique corrigée fictive"
-        assert demande.requis.statut == Statut.PENDING
+        assert demande.requis.statut == Statut.EN_ATTENTE
         assert demande.requis.nom == "Clinique corrigée fictive"
         (entry,) = _audit("correction")
         assert list(entry.changes) == ["requis.nom"]
@@ -95,7 +95,7 @@ def test_staff_edit_of_a_published_entry_is_applied_and_recorded_as_a_revision(a
     assert response.status_code == 303
     with app.app_context():
         requis = db.session.get(Requis, rid)
-        assert requis.ville == "Montauban" and requis.statut == Statut.PUBLISHED
+        assert requis.ville == "Montauban" and requis.statut == Statut.PUBLIEE
         revision = db.session.scalars(select(Demande).where(Demande.requis_id == rid)).one()
         assert revision.statut == StatutDemande.PUBLIEE and revision.auteur_id is not None
         (entry,) = _audit("modification_equipe")
@@ -114,8 +114,8 @@ def test_archiving_unpublishes_and_republishing_restores(app, staff):
     assert "Centre archivable" in staff.get("/recherche?q=archivable").get_data(as_text=True)
     with app.app_context():
         assert [e.changes["statut"] for e in _audit("archivage") + _audit("republication")] == [
-            ["published", "archived"],
-            ["archived", "published"],
+            ["publiee", "archivee"],
+            ["archivee", "publiee"],
         ]
 
 
@@ -172,7 +172,7 @@ def test_a_service_marked_unavailable_says_so_publicly(app, staff):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("statut=archived", {"Archivée fictive"}),
+        ("statut=archivee", {"Archivée fictive"}),
         ("departement=34", {"Héraultaise fictive"}),
         ("fraicheur=jamais", {"Jamais vérifiée fictive"}),
         ("fraicheur=perimee", {"Ancienne fictive"}),
@@ -184,7 +184,7 @@ def test_a_service_marked_unavailable_says_so_publicly(app, staff):
 def test_the_staff_list_filters(app, staff, query, expected):
     now = utcnow()
     with app.app_context():
-        make_requis(nom="Archivée fictive", statut="archived", verified_at=now)
+        make_requis(nom="Archivée fictive", statut="archivee", verified_at=now)
         make_requis(
             nom="Héraultaise fictive",
             departement="34",

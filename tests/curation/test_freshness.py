@@ -32,7 +32,7 @@ def test_entries_are_classed_by_last_verification(app):
         make_requis(nom="Périmée", verified_at=now - timedelta(days=400))
         make_requis(nom="Échéance", verified_at=now - timedelta(days=300))
         make_requis(nom="À jour", verified_at=now - timedelta(days=30))
-        make_requis(nom="En attente", statut="pending", verified_at=None)
+        make_requis(nom="En attente", statut="en_attente", verified_at=None)
         groups = services.freshness(now)
         assert {f.value: [r.nom for r in rs] for f, rs in groups.items()} == {
             "jamais": ["Jamais"],

@@ -11,8 +11,8 @@ from tests.factories import make_requis, make_service, valid_finess, valid_rpps
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
 
-@pytest.mark.parametrize("first_statut", ["published", "pending"])
-@pytest.mark.parametrize("second_statut", ["published", "pending"])
+@pytest.mark.parametrize("first_statut", ["publiee", "en_attente"])
+@pytest.mark.parametrize("second_statut", ["publiee", "en_attente"])
 def test_finess_is_unique_among_live_entries(first_statut, second_statut):
     finess = valid_finess()
     make_requis(statut=first_statut, finess=finess)
@@ -20,19 +20,19 @@ def test_finess_is_unique_among_live_entries(first_statut, second_statut):
         make_requis(statut=second_statut, finess=finess)
 
 
-@pytest.mark.parametrize("first_statut", ["published", "pending"])
+@pytest.mark.parametrize("first_statut", ["publiee", "en_attente"])
 def test_rpps_is_unique_among_live_entries(first_statut):
     rpps = valid_rpps()
     make_requis(nature="liberal", statut=first_statut, rpps=rpps, nom="Exemple")
     with pytest.raises(IntegrityError):
-        make_requis(nature="liberal", statut="pending", rpps=rpps, nom="Exemple")
+        make_requis(nature="liberal", statut="en_attente", rpps=rpps, nom="Exemple")
 
 
-@pytest.mark.parametrize("old_statut", ["archived", "rejected"])
+@pytest.mark.parametrize("old_statut", ["archivee", "refusee"])
 def test_archived_or_rejected_entry_does_not_block_its_identifier(old_statut):
     finess = valid_finess()
     make_requis(statut=old_statut, finess=finess)
-    make_requis(statut="pending", finess=finess)
+    make_requis(statut="en_attente", finess=finess)
     count = db.session.scalar(select(func.count()).where(Requis.finess == finess))
     assert count == 2
 
@@ -52,7 +52,7 @@ def test_liberal_requires_an_rpps_and_only_liberals_have_one():
 
 def test_published_entry_needs_a_publication_date():
     with pytest.raises(IntegrityError):
-        make_requis(statut="published", published_at=None)
+        make_requis(statut="publiee", published_at=None)
 
 
 def test_unknown_status_is_refused_by_the_database():

@@ -196,6 +196,6 @@ def test_an_entry_round_trips_through_a_requis(app_ctx):
 
     entry = schema.validate(_entry())
     requis = entries.new_requis(
-        entry, Statut.EN_ATTENTE if hasattr(Statut, "EN_ATTENTE") else Statut.PENDING
+        entry, Statut.EN_ATTENTE if hasattr(Statut, "EN_ATTENTE") else Statut.EN_ATTENTE
     )
     assert entries.diff(entry, entries.from_requis(requis)) == {}

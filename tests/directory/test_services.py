@@ -37,16 +37,14 @@ def random_directory():
             nom=f"R{i}",
             departement=rng.choice(codes),
             commit=False,
-            statut=rng.choice(["published"] * 4 + ["pending", "archived"]),
+            statut=rng.choice(["publiee"] * 4 + ["en_attente", "archivee"]),
             services=svcs,
         )
     db.session.commit()
 
 
 def _published():
-    return (
-        db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).unique().all()
-    )
+    return db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLIEE)).unique().all()
 
 
 def test_departement_counts_equal_a_direct_count(random_directory):
@@ -82,7 +80,7 @@ def test_key_figures_count_only_published_entries(random_directory):
 
 
 def test_counts_ignore_unpublished_entries():
-    make_requis(statut="pending", services=[make_service("dermatologie", couverture="region")])
+    make_requis(statut="en_attente", services=[make_service("dermatologie", couverture="region")])
     assert services.departement_counts() == {}
     assert services.specialite_counts() == {}
     assert services.key_figures().recours == 0
@@ -94,7 +92,7 @@ def test_recence_counts_published_entries_verified_within_twelve_months():
     make_requis(verified_at=now - timedelta(days=364))
     make_requis(verified_at=now - timedelta(days=366))
     make_requis(verified_at=None)
-    make_requis(statut="pending", verified_at=now)
+    make_requis(statut="en_attente", verified_at=now)
     result = services.recence(now)
     assert (result.verifiees, result.publiees) == (2, 4)
     assert result.taux == 0.5

@@ -56,13 +56,13 @@ def directory(app):
         )
         pending = make_requis(
             nom="Entrée en attente",
-            statut="pending",
+            statut="en_attente",
             departement="34",
             services=[make_service("dermatologie", couverture="region")],
         )
         archived = make_requis(
             nom="Entrée archivée",
-            statut="archived",
+            statut="archivee",
             departement="34",
             services=[make_service("dermatologie", couverture="region")],
         )
@@ -73,8 +73,8 @@ def directory(app):
                 "regional": regional,
                 "neighbour": neighbour,
                 "elsewhere": elsewhere,
-                "pending": pending,
-                "archived": archived,
+                "en_attente": pending,
+                "archivee": archived,
             }.items()
         }
 
@@ -100,7 +100,7 @@ def test_unpublished_entries_never_appear(client, directory, path):
     assert "Entrée archivée" not in page
 
 
-@pytest.mark.parametrize("key", ["pending", "archived"])
+@pytest.mark.parametrize("key", ["en_attente", "archivee"])
 def test_unpublished_requis_page_is_not_found(client, directory, key):
     assert client.get(f"/requis/{directory[key]}/x").status_code == 404
     assert client.get(f"/requis/{directory[key]}").status_code == 404

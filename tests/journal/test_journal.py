@@ -33,7 +33,7 @@ def test_logins_and_failures_are_in_the_log(app, client, staff):
 def test_the_log_filters_by_action_actor_object_and_date(app, staff):
     _entries(
         app,
-        ("archivage", "alice@ato.invalid", 7, {"statut": ["published", "archived"]}),
+        ("archivage", "alice@ato.invalid", 7, {"statut": ["publiee", "archivee"]}),
         ("verification", "bob@ato.invalid", 8, {}),
     )
     with freeze_time(utcnow() - timedelta(days=40)):
@@ -52,9 +52,9 @@ def test_the_log_filters_by_action_actor_object_and_date(app, staff):
 
 
 def test_before_and_after_values_are_shown_per_field(app, staff):
-    _entries(app, ("archivage", "alice@ato.invalid", 7, {"statut": ["published", "archived"]}))
+    _entries(app, ("archivage", "alice@ato.invalid", 7, {"statut": ["publiee", "archivee"]}))
     page = html.unescape(staff.get("/admin/journal").get_data(as_text=True))
-    assert "statut : published → archived" in page
+    assert "statut : publiee → archivee" in page
 
 
 def test_the_csv_export_has_one_line_per_field_and_neutralises_formulas(app, staff):

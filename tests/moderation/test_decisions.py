@@ -25,12 +25,12 @@ def test_publishing_changes_state_audits_mails_and_makes_it_searchable(
     with app.app_context():
         demande = db.session.get(Demande, submitted)
         assert demande.statut == StatutDemande.PUBLIEE
-        assert demande.requis.statut == Statut.PUBLISHED and demande.requis.verified_at
+        assert demande.requis.statut == Statut.PUBLIEE and demande.requis.verified_at
         entry = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "publication")
         ).one()
         assert entry.actor_label == "moderatrice@ato.invalid"
-        assert entry.changes["statut"] == ["pending", "published"]
+        assert entry.changes["statut"] == ["en_attente", "publiee"]
     assert any("publiée" in m["Subject"] for m in smtp.messages)
     assert "fictive" in client.get("/recherche?q=dermato").get_data(as_text=True)
     tracking = [m for m in smtp.messages if m["To"] == "camille@exemple.fr"][0]
@@ -58,7 +58,7 @@ def test_rejection_reason_reaches_the_submitter(app, client, submitted, smtp):
     with app.app_context():
         demande = db.session.get(Demande, submitted)
         assert demande.statut == StatutDemande.REFUSEE
-        assert demande.requis.statut == Statut.REJECTED
+        assert demande.requis.statut == Statut.REFUSEE
     body = [m for m in smtp.messages if "pas été acceptée" in m["Subject"]][0]
     assert "ne relève pas" in body.get_payload(decode=True).decode()
 
@@ -203,7 +203,7 @@ def test_an_update_of_an_archived_entry_is_not_applied(app, client, smtp):
         payload = entries.from_requis(requis)
         payload["requis"]["ville"] = "Albi"
         demande, _ = registration.propose_update(requis, payload, "a" * 32)
-        requis.statut = Statut.ARCHIVED
+        requis.statut = Statut.ARCHIVEE
         db.session.commit()
         did, rid = demande.id, requis.id
     make_user(app)

@@ -39,7 +39,7 @@ def test_a_valid_submission_is_saved_pending_and_tracked(app, client, form_page,
     assert "Merci, votre demande est enregistrée" in page and "Reçue" in page
     with app.app_context():
         demande = db.session.scalars(select(Demande)).one()
-        assert demande.requis.statut == Statut.PENDING
+        assert demande.requis.statut == Statut.EN_ATTENTE
         assert demande.requis.finess == "310781406"
         assert [c.adresse for c in demande.requis.services[0].canaux] == [
             "https://teleo.exemple.fr/demande/dermato",
@@ -206,7 +206,7 @@ def test_two_services_are_registered(app, client, form_page, smtp):
         assert services[1].canaux[0].adresse == "05 61 00 00 02"
 
 
-@pytest.mark.parametrize("statut", ["published", "pending"])
+@pytest.mark.parametrize("statut", ["publiee", "en_attente"])
 def test_a_known_finess_is_explained_and_nothing_is_created(app, client, form_page, statut):
     with app.app_context():
         make_requis(finess="310781406", statut=statut, nom="CHU fictif existant")
@@ -214,7 +214,7 @@ def test_a_known_finess_is_explained_and_nothing_is_created(app, client, form_pa
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "déjà" in page and "310781406" in page
-    assert ("lien de mise à jour" in page) is (statut == "published")
+    assert ("lien de mise à jour" in page) is (statut == "publiee")
     assert count(app, Demande) == 0
 
 
@@ -345,7 +345,7 @@ def test_a_revision_never_changes_the_published_entry(app, client, smtp):
     assert response.status_code == 303
     with app.app_context():
         published = db.session.get(Requis, rid)
-        assert published.nom == "CHU fictif publié" and published.statut == Statut.PUBLISHED
+        assert published.nom == "CHU fictif publié" and published.statut == Statut.PUBLIEE
         demande = db.session.scalars(select(Demande)).one()
         assert demande.nature.value == "modification"
         assert demande.payload["requis"]["nom"] == "CHU fictif renommé"

@@ -30,7 +30,7 @@ def directory(app):
         make_requis(departement="34", services=[make_service("cardiologie", couverture=["34"])])
         make_requis(nature="liberal", departement="31")
         make_requis(nature="dispositif", departement="65", finess=None)
-        make_requis(statut="pending", departement="11")
+        make_requis(statut="en_attente", departement="11")
 
 
 @pytest.mark.parametrize("chart", LIVE)

@@ -20,7 +20,9 @@ def supply(app):
         make_requis(departement="31", services=[make_service("cardiologie", couverture=["31"])])
         make_requis(departement="34", services=[make_service("dermatologie", couverture=["34"])])
         make_requis(departement="34", services=[make_service("geriatrie", couverture=["34", "30"])])
-        make_requis(statut="pending", departement="48", services=[make_service(couverture=["48"])])
+        make_requis(
+            statut="en_attente", departement="48", services=[make_service(couverture=["48"])]
+        )
 
 
 def test_without_published_demand_the_page_says_it_waits_for_the_data(client, seeded, supply):

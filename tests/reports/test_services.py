@@ -27,15 +27,15 @@ def directory(app):
             "c": make_requis(
                 nature="dispositif", departement="65", finess=None, services=[palliatif]
             ).id,
-            "pending": make_requis(statut="pending", departement="11").id,
-            "archived": make_requis(statut="archived", departement="11").id,
+            "en_attente": make_requis(statut="en_attente", departement="11").id,
+            "archivee": make_requis(statut="archivee", departement="11").id,
         }
     return ids
 
 
 def sql_by_nature():
     rows = db.session.execute(
-        text("SELECT nature, count(*) FROM requis WHERE statut = 'published' GROUP BY nature")
+        text("SELECT nature, count(*) FROM requis WHERE statut = 'publiee' GROUP BY nature")
     ).all()
     return dict(rows)
 
@@ -43,7 +43,7 @@ def sql_by_nature():
 def sql_located():
     rows = db.session.execute(
         text(
-            "SELECT departement_code, count(*) FROM requis WHERE statut = 'published' "
+            "SELECT departement_code, count(*) FROM requis WHERE statut = 'publiee' "
             "GROUP BY departement_code"
         )
     ).all()
@@ -54,7 +54,7 @@ def sql_accepting(code):
     return db.session.execute(
         text(
             "SELECT count(DISTINCT r.id) FROM requis r JOIN service s ON s.requis_id = r.id "
-            "WHERE r.statut = 'published' AND (s.couverture_regionale OR EXISTS ("
+            "WHERE r.statut = 'publiee' AND (s.couverture_regionale OR EXISTS ("
             " SELECT 1 FROM service_departement sd WHERE sd.service_id = s.id"
             " AND sd.departement_code = :code))"
         ),
@@ -70,7 +70,7 @@ def sql_by_specialty():
             "JOIN specialite sp ON sp.id = s.specialite_id "
             "OR sp.id IN (SELECT specialite_id FROM service_thematique st"
             " WHERE st.service_id = s.id) "
-            "WHERE r.statut = 'published' GROUP BY sp.libelle"
+            "WHERE r.statut = 'publiee' GROUP BY sp.libelle"
         )
     ).all()
     return dict(rows)
@@ -111,9 +111,9 @@ def test_live_statistics_equal_sql_counts_after_publish_and_unpublish(
 ):
     assert_page_equals_sql(app, client)
     with app.app_context():
-        db.session.get(Requis, directory["a"]).statut = Statut.ARCHIVED
-        pending = db.session.get(Requis, directory["pending"])
-        pending.statut, pending.published_at = Statut.PUBLISHED, datetime.now(UTC)
+        db.session.get(Requis, directory["a"]).statut = Statut.ARCHIVEE
+        pending = db.session.get(Requis, directory["en_attente"])
+        pending.statut, pending.published_at = Statut.PUBLIEE, datetime.now(UTC)
         db.session.commit()
     assert_page_equals_sql(app, client)
 
@@ -122,7 +122,7 @@ def test_months_are_counted_in_paris_time_with_empty_months_and_a_running_total(
     with app.app_context():
         make_requis(published_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))  # 1 February in Paris
         make_requis(published_at=datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
-        make_requis(statut="archived", published_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+        make_requis(statut="archivee", published_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
         months = services.publications_par_mois(datetime(2026, 5, 2, tzinfo=UTC))
     assert [(m.cle, m.nouvelles, m.cumul) for m in months] == [
         ("2026-02", 1, 1), ("2026-03", 0, 1), ("2026-04", 1, 2), ("2026-05", 0, 2),
@@ -135,10 +135,10 @@ def test_recence_rate_counts_published_entries_verified_within_12_months(app, cl
         make_requis(verified_at=now - timedelta(days=30))
         make_requis(verified_at=now - timedelta(days=400))
         make_requis(verified_at=None)
-        make_requis(statut="pending", verified_at=now)
+        make_requis(statut="en_attente", verified_at=now)
         expected = db.session.scalar(
             select(func.count()).where(
-                Requis.statut == Statut.PUBLISHED, Requis.verified_at >= now - timedelta(days=365)
+                Requis.statut == Statut.PUBLIEE, Requis.verified_at >= now - timedelta(days=365)
             )
         )
     html = client.get("/rapports/annuaire-ato/recence").get_data(as_text=True)
@@ -173,7 +173,7 @@ def test_the_supply_matrix_equals_a_direct_count(app, seeded, directory):
                     text(
                         "SELECT count(DISTINCT r.id) FROM requis r "
                         "JOIN service s ON s.requis_id = r.id "
-                        "WHERE r.statut = 'published' "
+                        "WHERE r.statut = 'publiee' "
                         "AND (s.specialite_id = :spec OR EXISTS (SELECT 1 FROM service_thematique"
                         " st WHERE st.service_id = s.id AND st.specialite_id = :spec)) "
                         "AND (s.couverture_regionale OR EXISTS (SELECT 1 FROM service_departement"

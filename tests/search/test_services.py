@@ -158,7 +158,7 @@ def test_unpublished_entry_disappears_from_results_at_once(app, corpus):
     assert "CH fictif de Béziers" in names(search(SearchParams(q="cardio")))
     db.session.rollback()  # a new request
     requis = db.session.scalar(select(Requis).where(Requis.nom == "CH fictif de Béziers"))
-    requis.statut = Statut.ARCHIVED
+    requis.statut = Statut.ARCHIVEE
     db.session.commit()
     assert search(SearchParams(q="cardio")).total == 0
     assert sync.check() == {"manquants": [], "en_trop": [], "differents": []}
@@ -289,7 +289,7 @@ def test_index_holds_nothing_private(app, corpus):
         assert stored == {"id"}
         assert ("mots", "secret") not in searcher.reader()
     pending = make_requis(
-        nom="Fiche fictive en attente", statut="pending", services=[make_service("rhumatologie")]
+        nom="Fiche fictive en attente", statut="en_attente", services=[make_service("rhumatologie")]
     )
     assert pending.id
     assert names(search(SearchParams(q="attente"))) == set()
@@ -363,7 +363,7 @@ def test_facet_counts_equal_sql_counts_for_random_filters():
             nature=nature,
             departement=rng.choice(codes),
             commit=False,
-            statut=rng.choice(["published", "published", "published", "archived"]),
+            statut=rng.choice(["publiee", "publiee", "publiee", "archivee"]),
             services=[
                 make_service(
                     rng.choice(["dermatologie", "cardiologie", "geriatrie"]),
@@ -389,7 +389,7 @@ def test_facet_counts_equal_sql_counts_for_random_filters():
     published = db.session.scalars(
         select(Service)
         .join(Service.requis)
-        .where(Requis.statut == Statut.PUBLISHED)
+        .where(Requis.statut == Statut.PUBLIEE)
         .options(
             selectinload(Service.requis),
             selectinload(Service.departements),

@@ -56,7 +56,7 @@ def test_a_bulk_delete_reaches_the_index(entries):
 
 def test_raw_sql_reaches_the_index(entries):
     db.session.execute(
-        text("UPDATE requis SET statut = 'archived' WHERE nom = 'Clinique fictive 2'")
+        text("UPDATE requis SET statut = 'archivee' WHERE nom = 'Clinique fictive 2'")
     )
     db.session.commit()
     assert names("rhumatologie") == {"Clinique fictive 0", "Clinique fictive 1"}

@@ -121,8 +121,8 @@ def test_a_clean_file_is_created_only_once_confirmed(app, staff):
     with app.app_context():
         created = db.session.scalars(select(Requis).order_by(Requis.nom)).all()
         assert [(r.nom, len(r.services), r.statut) for r in created] == [
-            ("Centre hospitalier importé fictif", 2, Statut.PUBLISHED),
-            ("Martin", 1, Statut.PUBLISHED),
+            ("Centre hospitalier importé fictif", 2, Statut.PUBLIEE),
+            ("Martin", 1, Statut.PUBLIEE),
         ]
         assert all(r.verified_at is None for r in created)  # the first campaign reaches them
         assert {s.specialite.slug for s in created[0].services} == {"dermatologie", "cardiologie"}
@@ -216,8 +216,8 @@ def test_the_export_neutralises_formulas_and_can_be_imported_again(app, staff):
 def test_export_lists_published_entries_only(app, staff):
     with app.app_context():
         make_requis(nom="Publiée fictive")
-        make_requis(nom="En attente fictive", statut="pending")
-        make_requis(nom="Archivée fictive", statut="archived")
+        make_requis(nom="En attente fictive", statut="en_attente")
+        make_requis(nom="Archivée fictive", statut="archivee")
     text = staff.get("/admin/export.csv").get_data(as_text=True)
     assert "Publiée fictive" in text
     assert "En attente fictive" not in text and "Archivée fictive" not in text
@@ -314,14 +314,14 @@ def test_an_export_imports_back_to_the_same_entry(app, staff):
         rid = requis.id
     exported = staff.get("/admin/export.csv").get_data()
     with app.app_context():
-        db.session.get(Requis, rid).statut = Statut.ARCHIVED  # frees its FINESS for the import
+        db.session.get(Requis, rid).statut = Statut.ARCHIVEE  # frees its FINESS for the import
         db.session.commit()
     page = html.unescape(upload(staff, exported.decode("utf-8")).get_data(as_text=True))
     assert "Aucune erreur" in page, page[:2000]
     token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
     staff.post("/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token})
     with app.app_context():
-        copy = db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLISHED)).one()
+        copy = db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLIEE)).one()
         after = entries.from_requis(copy)
         assert after == before
 
