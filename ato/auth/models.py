@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Index, Integer, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ato.core.access import Role
@@ -53,3 +53,24 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     ip: Mapped[str] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined]
+    """One login of a staff member, so that the server can end it.
+
+    The browser holds a random token (in the signed session cookie); only its
+    hash is stored. A session is valid while its row exists and is not revoked:
+    logging out revokes it, so a copy of the cookie taken before is worthless;
+    disabling the account, changing its password or « se déconnecter partout »
+    revoke every session of the account.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

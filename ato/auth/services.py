@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -12,9 +13,9 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from ato.auth.models import LoginAttempt, User
+from ato.auth.models import LoginAttempt, StaffSession, User
 from ato.core import audit
 from ato.core.access import Role
 from ato.core.audit import Action, Subject
@@ -202,19 +203,67 @@ def user_from_invitation(token: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; every open session of the account ends. Flushes."""
     problems = password_problems(password, user.email)
     if problems:
         raise DomainError(" ".join(problems))
     user.password_hash = hash_password(password)
-    user.session_version += 1
-    db.session.flush()
+    end_sessions(user)
 
 
 def set_active(user: User, active: bool) -> None:
     """Disable (every open session ends at once) or enable an account. Flushes."""
     user.active = active
+    end_sessions(user)
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+def open_session(user: User) -> str:
+    """Record a new login and return the token the browser keeps for it. Flushes."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(user_id=user.id, token_hash=_token_hash(token)))
+    db.session.flush()
+    return token
+
+
+def session_is_open(user_id: int, token: str | None) -> bool:
+    """Whether ``token`` is an unrevoked session of this account (one indexed read)."""
+    if not token or len(token) > 100:
+        return False
+    found = db.session.scalar(
+        select(StaffSession.user_id).where(
+            StaffSession.token_hash == _token_hash(token), StaffSession.revoked_at.is_(None)
+        )
+    )
+    return found == user_id
+
+
+def close_session(token: str | None) -> None:
+    """Revoke one session (logout): the cookie that carried it opens nothing any more."""
+    if token:
+        db.session.execute(
+            update(StaffSession)
+            .where(StaffSession.token_hash == _token_hash(token))
+            .values(revoked_at=utcnow())
+        )
+    db.session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Revoke every session of an account (« se déconnecter partout », disabling, password)."""
+    db.session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     user.session_version += 1
     db.session.flush()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- staff accounts, as administrators manage them ---------------------------------------------

@@ -30,6 +30,7 @@ from ato.mail import services as mail
 from ato.web import private
 
 bp = Blueprint("auth", __name__)
+SESSION_KEY = "staff_session"
 # Staff accounts, managed by administrators.
 accounts = staff_blueprint("accounts", __name__, "/admin/utilisateurs")
 
@@ -42,6 +43,8 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(ident))
     if user is None or str(user.session_version) != version or not user.active:
         return None
+    if not services.session_is_open(user.id, session.get(SESSION_KEY)):
+        return None  # logged out, or ended from elsewhere: a copied cookie opens nothing
     return user
 
 
@@ -60,6 +63,7 @@ def _enforce_timeouts() -> Response | None:
     idle = timedelta(minutes=config["ATO_SESSION_IDLE_MINUTES"]).total_seconds()
     absolute = timedelta(hours=config["ATO_SESSION_MAX_HOURS"]).total_seconds()
     if now - seen_at > idle or now - login_at > absolute:
+        # No write on a GET: the signed cookie's own times make every copy of it expire too.
         logout_user()
         session.clear()
         flash("Votre session a expiré : reconnectez-vous.")
@@ -82,19 +86,36 @@ def login() -> str | Response | tuple[str, int]:
         db.session.commit()
         if user is None:
             return render_template("auth/login.html", form=form, failed=True), 401
+        token = services.open_session(user)
+        db.session.commit()
         session.clear()  # a fresh session: nothing from before the login survives
         login_user(user)
         now = datetime.now(UTC).timestamp()
-        session.update(login_at=now, seen_at=now)
+        session.update(login_at=now, seen_at=now, **{SESSION_KEY: token})
         return redirect(services.safe_next(form.next.data) or url_for("moderation.queue"))
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/deconnexion")
 def logout() -> Response:
+    """End this session on the server too: a copy of the cookie stops working."""
+    services.close_session(session.get(SESSION_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("directory.index"))
+
+
+@bp.post("/deconnexion/partout")
+def logout_everywhere() -> Response:
+    """End every session of this account, on every browser (a lost laptop, a shared post)."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Toutes vos sessions sont fermées, sur tous les appareils.")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/compte/activation/<token>", methods=["GET", "POST"])
