@@ -12,6 +12,7 @@ from ato.core.text import normalize_email
 
 
 class LoginForm(FlaskForm):
+    Meta = FrenchMeta
     email = StringField(
         "Courriel",
         validators=[InputRequired("Indiquez votre courriel."), Length(max=254)],
@@ -25,6 +26,8 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     """Choose a password (from an invitation link)."""
+
+    Meta = FrenchMeta
 
     password = PasswordField(
         "Mot de passe (12 caractères au moins ; une phrase facile à retenir convient)",

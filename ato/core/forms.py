@@ -6,20 +6,41 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import Field, Form, i18n
+from wtforms import Field, Form, StringField, i18n
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
-from ato.core.text import plain_text_problem, single_line_problem, valid_email
+from ato.core.text import (
+    CONTROL_MESSAGE,
+    has_control_characters,
+    plain_text_problem,
+    single_line_problem,
+    valid_email,
+)
 from ato.core.text import web_address as check_web_address
 
 
+def no_control_characters(form: Form, field: Field) -> None:
+    """No invisible control character in any typed text (PostgreSQL refuses NUL outright)."""
+    value = field.data
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValidationError(CONTROL_MESSAGE)
+
+
 class FrenchMeta:
-    """WTForms' built-in messages (an invalid choice, a missing value) in French."""
+    """Every form's shared behaviour: WTForms' built-in messages in French, and one check on
+    every text field (:func:`no_control_characters`), so that no form can forget it."""
 
     locales = ("fr_FR", "fr")
 
     def get_translations(self, form: Form) -> object:  # Flask-WTF would look for Flask-Babel
         return i18n.get_translations(self.locales)
+
+    def bind_field(self, form: Form, unbound_field: UnboundField, options: dict) -> Field:
+        field = unbound_field.bind(form=form, **options)
+        if isinstance(field, StringField):  # text, text areas, passwords, hidden fields
+            field.validators = [no_control_characters, *field.validators]
+        return field
 
 
 class FilterForm(Form):

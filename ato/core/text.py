@@ -7,6 +7,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+CONTROL_MESSAGE = "Ce champ contient un caractère invisible non autorisé."
 LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
@@ -34,14 +35,14 @@ def single_line_problem(value: str | None) -> str | None:
     if any(c in value for c in LINE_BREAKS):
         return "Ce champ tient sur une seule ligne."
     if has_control_characters(value):
-        return "Ce champ contient un caractère invisible non autorisé."
+        return CONTROL_MESSAGE
     return None
 
 
 def plain_text_problem(value: str | None) -> str | None:
     """Why ``value`` cannot be a multi-line text, in French; or None."""
     if value and has_control_characters(value):
-        return "Ce texte contient un caractère invisible non autorisé."
+        return CONTROL_MESSAGE
     return None
 
 

@@ -19,6 +19,7 @@ from ato.core import audit
 from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
+from ato.core.text import plain_text_problem
 from ato.directory import entries
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
@@ -138,9 +139,18 @@ def publish(demande: Demande, actor: User) -> None:
     db.session.flush()
 
 
+def _message(text: str, missing: str) -> str:
+    """The message sent with a decision: required, plain text (no control character)."""
+    if not text.strip():
+        raise DomainError(missing)
+    problem = plain_text_problem(text)
+    if problem:
+        raise DomainError(f"Message : {problem}")
+    return text.strip()
+
+
 def reject(demande: Demande, actor: User, reason: str) -> None:
-    if not reason.strip():
-        raise DomainError("Le motif du refus est obligatoire.")
+    reason = _message(reason, "Le motif du refus est obligatoire.")
     if demande.nature == NatureDemande.INSCRIPTION:
         demande.requis.statut = Statut.REFUSEE
     audit.log(
@@ -157,8 +167,7 @@ def reject(demande: Demande, actor: User, reason: str) -> None:
 
 
 def ask_changes(demande: Demande, actor: User, message: str) -> None:
-    if not message.strip():
-        raise DomainError("Le message au demandeur est obligatoire.")
+    message = _message(message, "Le message au demandeur est obligatoire.")
     audit.log(
         actor,
         Action.DEMANDE_DE_COMPLEMENT,

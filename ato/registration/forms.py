@@ -201,7 +201,8 @@ class RequisForm(FlaskForm):
             self.entry = schema.validate(data, warnings=self.warnings)
         except schema.InvalidEntry as exc:
             for location, messages in exc.errors.items():
-                self._field_at(location, rows).errors.extend(messages)
+                field = self._field_at(location, rows)
+                field.errors.extend(m for m in messages if m not in field.errors)
             self._refresh_errors()
             return None
         return self.entry if valid else None
