@@ -70,6 +70,12 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+@cache
+def _decoy_hash(profile: str) -> str:
+    """A hash nobody knows the password of, at the cost of a real one (one per process)."""
+    return _hasher_for(profile).hash(secrets.token_urlsafe(32))
+
+
 def create_user(email: str, nom: str, role: Role, password: str) -> User:
     """An active account. ``DomainError`` (French) for a bad address, a taken one or a weak
     password. Flushes."""
@@ -128,19 +134,23 @@ def is_throttled(email: str, ip: str) -> bool:
 
 
 def authenticate(email: str, password: str, ip: str) -> User | None:
-    """The active user with these credentials, or None. Records the attempt. Flushes."""
+    """The active user with these credentials, or None. Records the attempt. Flushes.
+
+    Every path costs one Argon2 verification with the current parameters: an
+    unknown address, a disabled account and an invitation not yet accepted are
+    checked against a decoy hash, so the answer's timing tells nothing about
+    which accounts exist.
+    """
     email = login_key(email)
     user = db.session.scalar(select(User).where(User.email == email))
-    ok = False
-    if user is not None and user.active:
-        try:
-            ok = _hasher().verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if ok and _hasher().check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-    else:
-        _hasher().hash(password)  # same cost whether the account exists or not
+    usable = user is not None and user.active and user.password_hash != UNUSABLE_PASSWORD
+    stored = user.password_hash if usable else _decoy_hash(current_app.config["ATO_ARGON2_PROFILE"])
+    try:
+        ok = _hasher().verify(stored, password) and usable
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if ok and _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     db.session.add(LoginAttempt(email=email, ip=ip[:64], success=ok))
     if ok:
         user.last_login_at = utcnow()  # type: ignore[union-attr]

@@ -77,3 +77,41 @@ def test_a_hash_from_either_profile_logs_in_and_is_rehashed_to_the_current_one(
     with app.app_context():
         hashed = db.session.scalars(select(User.password_hash)).one()
     assert extract_parameters(hashed) == PROFILE_PARAMETERS[logged_in_with]
+
+
+@pytest.mark.parametrize("path", ["inconnu", "désactivé", "invitation en attente", "mauvais", "bon"])
+def test_every_login_path_costs_one_verification_at_the_same_parameters(app, monkeypatch, path):
+    """Timing must not tell which addresses have an account (or a pending invitation)."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    from ato.auth import services
+    from ato.core.access import Role
+    from ato.extensions import db
+
+    with app.app_context():
+        services.create_user("actif@ato.invalid", "Actif", Role.MODERATEUR, PASSWORD)
+        services.set_active(
+            services.create_user("parti@ato.invalid", "Parti", Role.MODERATEUR, PASSWORD), False
+        )
+        services.invite("invite@ato.invalid", "Invité", Role.MODERATEUR)
+        db.session.commit()
+        seen = []
+        real = PasswordHasher.verify
+
+        def counting(self, hash, password):  # noqa: A002
+            seen.append(extract_parameters(hash))
+            return real(self, hash, password)
+
+        monkeypatch.setattr(PasswordHasher, "verify", counting)
+        email, password = {
+            "inconnu": ("personne@ato.invalid", PASSWORD),
+            "désactivé": ("parti@ato.invalid", PASSWORD),
+            "invitation en attente": ("invite@ato.invalid", PASSWORD),
+            "mauvais": ("actif@ato.invalid", "pas le bon mot de passe"),
+            "bon": ("actif@ato.invalid", PASSWORD),
+        }[path]
+        user = services.authenticate(email, password, "127.0.0.1")
+        db.session.rollback()
+    assert (user is not None) is (path == "bon")
+    assert len(seen) == 1
+    assert seen[0] == extract_parameters(services._decoy_hash("cheapest"))
