@@ -79,7 +79,9 @@ def test_a_hash_from_either_profile_logs_in_and_is_rehashed_to_the_current_one(
     assert extract_parameters(hashed) == PROFILE_PARAMETERS[logged_in_with]
 
 
-@pytest.mark.parametrize("path", ["inconnu", "désactivé", "invitation en attente", "mauvais", "bon"])
+@pytest.mark.parametrize(
+    "path", ["inconnu", "désactivé", "invitation en attente", "mauvais", "bon"]
+)
 def test_every_login_path_costs_one_verification_at_the_same_parameters(app, monkeypatch, path):
     """Timing must not tell which addresses have an account (or a pending invitation)."""
     from argon2 import PasswordHasher, extract_parameters
