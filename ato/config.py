@@ -115,7 +115,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             )
         config["SECRET_KEY"] = DEV_SECRET
     elif config["ATO_ENV"] == "production" and (
-        config["SECRET_KEY"] == DEV_SECRET or len(config["SECRET_KEY"]) < 32
+        config["SECRET_KEY"] == DEV_SECRET
+        or len(config["SECRET_KEY"]) < 32
+        or len(set(config["SECRET_KEY"])) < 12  # "aaaa…" or "abab…" is long, not random
     ):
         raise ConfigError("ATO_SECRET_KEY doit être une valeur aléatoire d'au moins 32 caractères.")
     return config

@@ -14,10 +14,15 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path)
 
 def test_production_refuses_to_start_without_a_base_url(tmp_path):
     with pytest.raises(ConfigError, match="ATO_BASE_URL"):
-        load(str(tmp_path), {"ATO_ENV": "production", "SECRET_KEY": "x" * 40})
+        load(
+            str(tmp_path),
+            {"ATO_ENV": "production", "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh"},
+        )
 
 
-@pytest.mark.parametrize("secret", ["short", "dev-only-secret-not-for-production"])
+@pytest.mark.parametrize(
+    "secret", ["short", "dev-only-secret-not-for-production", "a" * 32, "ab" * 20]
+)
 def test_production_refuses_a_weak_secret_key(tmp_path, secret):
     with pytest.raises(ConfigError):
         load(
@@ -35,7 +40,7 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     app = create_app(
         {
             "ATO_ENV": "production",
-            "SECRET_KEY": "x" * 40,
+            "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
             "ATO_BASE_URL": "https://ato.exemple.fr",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3",
         }

@@ -334,13 +334,20 @@ def change_activity(user: User, active: bool, by: User) -> None:
 
 
 def record_login(user: User | None, email: str) -> None:
-    """The journal's line for a login, successful or not."""
+    """The journal's line for a login, successful or not.
+
+    A failed attempt names the account only when the address typed is one:
+    what people type in the address field by mistake (often their password)
+    never reaches the journal that every moderator reads.
+    """
+    key = login_key(email)
+    account = user or db.session.scalar(select(User).where(User.email == key))
     audit.log(
         user,
         Action.CONNEXION if user else Action.CONNEXION_ECHOUEE,
         Subject.USER_ACCOUNT,
-        user.id if user else None,
-        {"email": [None, login_key(email)]},
+        account.id if account else None,
+        {"email": [None, account.email if account else "(adresse inconnue)"]},
     )
 
 

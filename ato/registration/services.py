@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ato.core import audit
 from ato.core.audit import Action, Subject
@@ -25,6 +25,7 @@ from ato.directory import entries
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail import services as mail
+from ato.mail.models import OutboxMessage
 from ato.registration.models import (
     CategorieSignalement,
     ConfirmationLink,
@@ -160,37 +161,63 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ato-mise-a-jour")
 
 
-def send_update_link(requis: Requis) -> bool:
+UPDATE_LINK_SUBJECT = "ATO — mettre à jour la fiche : "
+UPDATE_LINKS_PER_DAY = 3  # mails of update links one contact address receives at most per day
+
+
+def send_update_link(requis: Requis, now: datetime | None = None) -> bool:
     """Mail a link to update the entry to its *registered* contact. Flushes.
 
-    Returns False when the entry has no contact address (nothing is sent).
+    Returns False, sending nothing, when the entry has no contact address or
+    when that address already received :data:`UPDATE_LINKS_PER_DAY` such
+    mails in the last 24 hours (anyone may ask: the address must not be
+    flooded). The page answers the same either way.
     """
     if not requis.contact_email:
+        return False
+    since = (now or utcnow()) - timedelta(days=1)
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.recipient == requis.contact_email,
+            OutboxMessage.subject.startswith(UPDATE_LINK_SUBJECT, autoescape=True),
+            OutboxMessage.created_at >= since,
+        )
+    )
+    if recent >= UPDATE_LINKS_PER_DAY:
         return False
     link = update_link(requis)
     mail.queue(
         requis.contact_email,
-        f"ATO — mettre à jour la fiche : {requis.display_name}"[:250],
+        f"{UPDATE_LINK_SUBJECT}{requis.display_name}"[:250],
         render_template("registration/mail_lien.txt", requis=requis, link=link),
     )
     db.session.flush()
     return True
 
 
+def _contact_fingerprint(requis: Requis) -> str:
+    return hashlib.sha256((requis.contact_email or "").encode()).hexdigest()[:16]
+
+
 def update_link(requis: Requis) -> str:
-    """A fresh link to the update form of an entry (valid 7 days)."""
-    return external_url(
-        "registration.mise_a_jour", token=_serializer().dumps({"requis": requis.id})
-    )
+    """A fresh link to the update form of an entry (valid 7 days, for its current contact)."""
+    token = _serializer().dumps({"requis": requis.id, "contact": _contact_fingerprint(requis)})
+    return external_url("registration.mise_a_jour", token=token)
 
 
 def requis_from_update_link(token: str) -> Requis | None:
+    """The published entry a link opens; None when invalid, expired, or when the entry's
+    contact changed since the link was sent (the former contact's links stop working)."""
     try:
         data = _serializer().loads(token, max_age=MAGIC_LINK_MAX_AGE)
     except (BadSignature, SignatureExpired):
         return None
     requis = db.session.get(Requis, data.get("requis")) if isinstance(data, dict) else None
-    return requis if requis is not None and requis.is_published else None
+    if requis is None or not requis.is_published:
+        return None
+    return requis if data.get("contact") == _contact_fingerprint(requis) else None
 
 
 # --- confirmation campaigns ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tests.staff import PASSWORD, login
 
 PRODUCTION = {
     "ATO_ENV": "production",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
     "ATO_BASE_URL": "https://ato.exemple.fr",
 }
 PROFILE_PARAMETERS = {

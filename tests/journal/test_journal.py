@@ -78,3 +78,17 @@ def test_staff_actions_are_logged_with_their_author(app, staff):
     post(staff, f"/admin/fiches/{rid}/verifier")
     page = staff.get(f"/admin/journal?objet=requis&objet_id={rid}").get_data(as_text=True)
     assert "verification" in page and "moderatrice@ato.invalid" in page
+
+
+def test_what_was_typed_in_a_failed_login_stays_out_of_the_journal(app, staff):
+    """People type their password in the address field: moderators must never read it."""
+    from tests.staff import login
+
+    login(app.test_client(), email="MonMotDePasse!2026", password="x")
+    login(app.test_client(), email="moderatrice@ato.invalid", password="mauvais mot de passe")
+    page = html.unescape(
+        staff.get("/admin/journal?action=connexion_echouee").get_data(as_text=True)
+    )
+    assert "MonMotDePasse" not in page and "monmotdepasse" not in page
+    assert "(adresse inconnue)" in page
+    assert "moderatrice@ato.invalid" in page  # a real account's failure is still traceable

@@ -430,3 +430,43 @@ def test_invisible_characters_are_refused_not_stored(app, client, form_page, val
     response, _ = post_form(client, form_page, nom=value)
     assert response.status_code == 422
     assert count(app, Demande) == 0
+
+
+def _published_with_contact(app, email="contact@chu-fictif.fr"):
+    from tests.factories import make_requis
+
+    with app.app_context():
+        requis = make_requis(nom="CHU fictif", contact_email=email)
+        db.session.commit()
+        return requis.id
+
+
+def test_an_update_link_stops_working_when_the_contact_changes(app, client):
+    from ato.directory.models import Requis
+    from ato.registration import services
+
+    requis_id = _published_with_contact(app)
+    with app.test_request_context():
+        link = services.update_link(db.session.get(Requis, requis_id))
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert client.get("/" + path).status_code == 200
+    with app.app_context():
+        db.session.get(Requis, requis_id).contact_email = "nouveau@chu-fictif.fr"
+        db.session.commit()
+    assert client.get("/" + path).status_code == 404  # the former contact's link is dead
+
+
+def test_one_contact_receives_at_most_three_update_links_a_day(app, client, smtp):
+    from ato.mail.models import OutboxMessage
+
+    requis_id = _published_with_contact(app)
+    url = f"/requis/{requis_id}/mise-a-jour"
+    for _ in range(5):
+        page = client.get(f"/requis/{requis_id}", follow_redirects=True).get_data(as_text=True)
+        response = client.post(url, data={"csrf_token": hidden_value(page, "csrf_token")})
+        assert response.status_code == 200  # the same answer, sent or not
+    with app.app_context():
+        mails = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient == "contact@chu-fictif.fr")
+        ).all()
+    assert len(mails) == 3
