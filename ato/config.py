@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import click
+
 DEV_SECRET = "dev-only-secret-not-for-production"  # noqa: S105 - refused outside dev/test
 ENVIRONMENTS = ("development", "test", "production")
 # Argon2 cost of password hashing: argon2-cffi's defaults, or its cheapest valid
@@ -20,8 +22,19 @@ ENVIRONMENTS = ("development", "test", "production")
 ARGON2_PROFILES = ("default", "cheapest")
 
 
-class ConfigError(RuntimeError):
-    """Raised at start-up when the configuration cannot be used safely."""
+class ConfigError(click.ClickException):
+    """Raised at start-up when the configuration cannot be used safely.
+
+    A ``ClickException``: a ``flask …`` command stops with the French message and
+    what to do, never with a traceback; gunicorn refuses to start with the same
+    message in its log.
+    """
+
+    def format_message(self) -> str:
+        return (
+            f"{self.message}\nPour essayer ATO sur ce poste : export ATO_ENV=development "
+            "(la configuration de production est décrite dans le README)."
+        )
 
 
 def _bool(value: str) -> bool:
@@ -38,7 +51,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     overrides = dict(overrides or {})
     ato_env = overrides.get("ATO_ENV") or env.get("ATO_ENV", "production")
     if ato_env not in ENVIRONMENTS:
-        raise ConfigError(f"ATO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {ato_env!r}")
+        raise ConfigError(
+            f"ATO_ENV vaut {ato_env!r} : indiquez l'une de ces valeurs : {', '.join(ENVIRONMENTS)}."
+        )
 
     default_db = "sqlite:///" + str(Path(instance_path) / "ato.sqlite3")
     config: dict[str, Any] = {

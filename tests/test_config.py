@@ -75,3 +75,27 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch, tmp_path
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = load(str(tmp_path), {"ATO_ENV": "development"})
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/ato.sqlite3"
+
+
+def test_a_command_in_a_fresh_shell_says_what_to_do_without_a_traceback(tmp_path):
+    """`flask --app ato …` with nothing set defaults to production: a French message, no stack."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    flask = Path(sys.executable).with_name("flask")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    result = subprocess.run(  # noqa: S603 - our own entry point, fixed arguments
+        [str(flask), "--app", "ato", "ato", "users", "create", "--email", "a@b.fr", "--nom", "X"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "est obligatoire en production" in result.stderr
+    assert "export ATO_ENV=development" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
 from ato.auth import services
 from ato.core.access import Role
@@ -24,8 +25,11 @@ def create(email: str, nom: str, role: str, password: str) -> None:
     """Créer un compte (le mot de passe est demandé, jamais affiché)."""
     try:
         user = services.create_user(email, nom, Role(role), password)
+        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    except IntegrityError:  # created meanwhile by another command: never print the row (hash)
+        db.session.rollback()
+        raise click.ClickException("Un compte existe déjà avec ce courriel.") from None
     click.echo(f"compte créé : {user.email} ({user.role.label})")
