@@ -22,6 +22,10 @@ ENVIRONMENTS = ("development", "test", "production")
 ARGON2_PROFILES = ("default", "cheapest")
 
 
+SMTP_SECURITY = ("starttls", "tls", "none")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
 class ConfigError(click.ClickException):
     """Raised at start-up when the configuration cannot be used safely.
 
@@ -88,7 +92,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # No SMTP host: each mail is written as a .eml file in the instance folder.
         "ATO_SMTP_HOST": env.get("ATO_SMTP_HOST", ""),
         "ATO_SMTP_PORT": int(env.get("ATO_SMTP_PORT", "25")),
-        "ATO_SMTP_STARTTLS": _bool(env.get("ATO_SMTP_STARTTLS", "false")),
+        # starttls (default), tls (implicit, port 465) or none; certificates are always verified.
+        "ATO_SMTP_SECURITY": env.get("ATO_SMTP_SECURITY", "starttls").strip().lower(),
+        "ATO_SMTP_CA_FILE": env.get("ATO_SMTP_CA_FILE", ""),  # a CA bundle, else the system's
+        "ATO_SMTP_ALLOW_PLAINTEXT": _bool(env.get("ATO_SMTP_ALLOW_PLAINTEXT", "false")),
         "ATO_SMTP_USER": env.get("ATO_SMTP_USER", ""),
         "ATO_SMTP_PASSWORD": env.get("ATO_SMTP_PASSWORD", ""),
         "ATO_SMTP_TIMEOUT": float(env.get("ATO_SMTP_TIMEOUT", "10")),
@@ -116,6 +123,23 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         raise ConfigError(
             f"ATO_ARGON2_PROFILE must be one of {', '.join(ARGON2_PROFILES)}, "
             f"not {config['ATO_ARGON2_PROFILE']!r}"
+        )
+    if config["ATO_SMTP_SECURITY"] not in SMTP_SECURITY:
+        raise ConfigError(
+            f"ATO_SMTP_SECURITY vaut {config['ATO_SMTP_SECURITY']!r} : indiquez starttls, "
+            "tls ou none."
+        )
+    if (
+        config["ATO_ENV"] == "production"
+        and config["ATO_SMTP_HOST"]
+        and config["ATO_SMTP_SECURITY"] == "none"
+        and config["ATO_SMTP_HOST"] not in LOCAL_HOSTS
+        and not config["ATO_SMTP_ALLOW_PLAINTEXT"]
+    ):
+        raise ConfigError(
+            f"Le serveur de courriel {config['ATO_SMTP_HOST']} serait joint sans chiffrement "
+            "(ATO_SMTP_SECURITY=none) : choisissez starttls ou tls, ou, si le réseau entre les "
+            "deux est sûr, ATO_SMTP_ALLOW_PLAINTEXT=1."
         )
     if config["ATO_ENV"] == "production" and config["ATO_ARGON2_PROFILE"] != "default":
         raise ConfigError(

@@ -115,13 +115,19 @@ def smtp(app: Flask) -> Iterator:
 
     server = SMTPServer()
     server.start()
-    previous = app.config["ATO_SMTP_HOST"], app.config["ATO_SMTP_PORT"]
-    app.config.update(ATO_SMTP_HOST="127.0.0.1", ATO_SMTP_PORT=server.port, ATO_SMTP_TIMEOUT=5)
+    keys = ("ATO_SMTP_HOST", "ATO_SMTP_PORT", "ATO_SMTP_SECURITY")
+    previous = {key: app.config[key] for key in keys}
+    app.config.update(
+        ATO_SMTP_HOST="127.0.0.1",
+        ATO_SMTP_PORT=server.port,
+        ATO_SMTP_SECURITY="none",  # the local test server speaks plain SMTP (see test_tls)
+        ATO_SMTP_TIMEOUT=5,
+    )
     try:
         yield server
     finally:
         server.close()
-        app.config["ATO_SMTP_HOST"], app.config["ATO_SMTP_PORT"] = previous
+        app.config.update(previous)
 
 
 @pytest.fixture

@@ -13,9 +13,12 @@ from aiosmtpd.controller import Controller
 class Recorder:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.encrypted: list[bool] = []  # per message: did it arrive over TLS?
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        implicit = server.transport.get_extra_info("ssl_object") is not None
+        self.encrypted.append(session.ssl is not None or implicit)
         return "250 OK"
 
 
@@ -28,9 +31,10 @@ def _reuse_port_socket() -> socket.socket:
 class _BoundController(Controller):
     """aiosmtpd's threaded controller, serving on a socket the caller bound (and it closes)."""
 
-    def __init__(self, handler: Recorder, sock: socket.socket) -> None:
+    def __init__(self, handler: Recorder, sock: socket.socket, **tls: object) -> None:
         host, port = sock.getsockname()[:2]
-        super().__init__(handler, hostname=host, port=port)  # where start() checks it answers
+        # where start() checks it answers; tls: tls_context (STARTTLS) or ssl_context (implicit)
+        super().__init__(handler, hostname=host, port=port, **tls)
         self._sock = sock
 
     def _create_server(self):  # noqa: ANN202
@@ -48,7 +52,8 @@ class SMTPServer:
     binding it in which another process could take it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, **tls: object) -> None:
+        self.tls = tls  # aiosmtpd's tls_context (STARTTLS offered) or ssl_context (implicit TLS)
         self._reservation = _reuse_port_socket()
         self._reservation.bind(("127.0.0.1", 0))
         self.port: int = self._reservation.getsockname()[1]
@@ -59,7 +64,7 @@ class SMTPServer:
         listener = _reuse_port_socket()
         try:
             listener.bind(("127.0.0.1", self.port))
-            controller = _BoundController(self.recorder, listener)
+            controller = _BoundController(self.recorder, listener, **self.tls)
             controller.start()
         except BaseException:
             listener.close()

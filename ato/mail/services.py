@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 import uuid
 from collections.abc import Collection
 from datetime import timedelta
@@ -71,6 +72,11 @@ def build(message: OutboxMessage) -> EmailMessage:
     return email
 
 
+def _tls_context() -> ssl.SSLContext:
+    """Certificate and host name verified, against ``ATO_SMTP_CA_FILE`` or the system's CAs."""
+    return ssl.create_default_context(cafile=current_app.config["ATO_SMTP_CA_FILE"] or None)
+
+
 def _transport(email: EmailMessage, timeout: float | None = None) -> None:
     config = current_app.config
     host = config["ATO_SMTP_HOST"]
@@ -82,9 +88,17 @@ def _transport(email: EmailMessage, timeout: float | None = None) -> None:
         log.info("Courriel écrit dans %s/%s.eml : %s", folder, name, email["Subject"])
         return
     timeout = timeout or config["ATO_SMTP_TIMEOUT"]
-    with smtplib.SMTP(host, config["ATO_SMTP_PORT"], timeout=timeout) as smtp:
-        if config["ATO_SMTP_STARTTLS"]:
-            smtp.starttls()
+    security = config["ATO_SMTP_SECURITY"]
+    if security == "tls":
+        connection = smtplib.SMTP_SSL(
+            host, config["ATO_SMTP_PORT"], timeout=timeout, context=_tls_context()
+        )
+    else:
+        connection = smtplib.SMTP(host, config["ATO_SMTP_PORT"], timeout=timeout)
+    with connection as smtp:
+        if security == "starttls":
+            # No plain-text fallback: a server without STARTTLS raises, the mail waits.
+            smtp.starttls(context=_tls_context())
         if config["ATO_SMTP_USER"]:
             smtp.login(config["ATO_SMTP_USER"], config["ATO_SMTP_PASSWORD"])
         smtp.send_message(email)
