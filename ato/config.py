@@ -108,6 +108,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_SESSION_IDLE_MINUTES": int(env.get("ATO_SESSION_IDLE_MINUTES", "30")),
         "ATO_SESSION_MAX_HOURS": int(env.get("ATO_SESSION_MAX_HOURS", "10")),
         "RATELIMIT_STORAGE_URI": env.get("ATO_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env.get("ATO_RATELIMIT_KEY_PREFIX", "ato"),
+        # Every POST of the public (valid or not) counts, per address, across all its forms.
+        "ATO_PUBLIC_POST_RATE_LIMIT": env.get("ATO_PUBLIC_POST_RATE_LIMIT", "60 per hour"),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TEMPLATES_AUTO_RELOAD": ato_env == "development",
     }
@@ -123,6 +126,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         raise ConfigError(
             f"ATO_ARGON2_PROFILE must be one of {', '.join(ARGON2_PROFILES)}, "
             f"not {config['ATO_ARGON2_PROFILE']!r}"
+        )
+    if config["ATO_ENV"] == "production" and config["RATELIMIT_STORAGE_URI"].startswith(
+        "memory://"
+    ):
+        raise ConfigError(
+            "ATO_RATELIMIT_STORAGE_URI est obligatoire en production : en mémoire, chaque "
+            "worker compterait pour lui seul et les limites seraient multipliées. Indiquez le "
+            "Redis de la machine, par exemple redis://127.0.0.1:6379/0."
         )
     if config["ATO_SMTP_SECURITY"] not in SMTP_SECURITY:
         raise ConfigError(

@@ -102,6 +102,26 @@ def _security_headers(response: Response) -> Response:
 PRIVATE_REFERRER_POLICY = "same-origin"
 
 
+def public_post(on_breach: Callable[..., Response] | None = None) -> Callable:
+    """One budget of POSTs per address shared by every public form (valid or not).
+
+    An anonymous visitor cannot spend the server's time on invalid posts: each
+    one counts, whatever the form, within ``ATO_PUBLIC_POST_RATE_LIMIT``.
+    ``on_breach`` answers over the limit (the registration form shows itself
+    again with what was typed); otherwise a French 429 page.
+    """
+    from flask import current_app
+
+    from ato.extensions import limiter
+
+    return limiter.shared_limit(
+        lambda: current_app.config["ATO_PUBLIC_POST_RATE_LIMIT"],
+        scope="public-post",
+        methods=["POST"],
+        on_breach=on_breach,
+    )
+
+
 def private(view: Callable[..., object]) -> Callable[..., Response]:
     """Mark a view whose URL carries a secret token (tracking, activation, campaign links).
 

@@ -62,6 +62,7 @@ def app_config(database_url: str) -> dict:
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ATO_SUBMISSION_RATE_LIMIT": "1000 per minute",
+        "ATO_PUBLIC_POST_RATE_LIMIT": "1000 per minute",
     }
 
 

@@ -9,14 +9,25 @@ from ato.config import ConfigError, load
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
     monkeypatch.delenv("ATO_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="ATO_SECRET_KEY"):
-        load(str(tmp_path), {"ATO_ENV": "production", "ATO_BASE_URL": "https://ato.exemple.fr"})
+        load(
+            str(tmp_path),
+            {
+                "ATO_ENV": "production",
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+                "ATO_BASE_URL": "https://ato.exemple.fr",
+            },
+        )
 
 
 def test_production_refuses_to_start_without_a_base_url(tmp_path):
     with pytest.raises(ConfigError, match="ATO_BASE_URL"):
         load(
             str(tmp_path),
-            {"ATO_ENV": "production", "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh"},
+            {
+                "ATO_ENV": "production",
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+                "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
+            },
         )
 
 
@@ -29,6 +40,7 @@ def test_production_refuses_a_weak_secret_key(tmp_path, secret):
             str(tmp_path),
             {
                 "ATO_ENV": "production",
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
                 "SECRET_KEY": secret,
                 "ATO_BASE_URL": "https://ato.exemple.fr",
             },
@@ -40,6 +52,7 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     app = create_app(
         {
             "ATO_ENV": "production",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
             "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
             "ATO_BASE_URL": "https://ato.exemple.fr",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3",
@@ -99,3 +112,16 @@ def test_a_command_in_a_fresh_shell_says_what_to_do_without_a_traceback(tmp_path
     assert "Traceback" not in result.stderr
     assert "est obligatoire en production" in result.stderr
     assert "export ATO_ENV=development" in result.stderr
+
+
+def test_production_refuses_rate_limits_counted_in_memory(tmp_path):
+    with pytest.raises(ConfigError, match="redis://"):
+        load(
+            str(tmp_path),
+            {
+                "ATO_ENV": "production",
+                "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
+                "ATO_BASE_URL": "https://ato.exemple.fr",
+                "RATELIMIT_STORAGE_URI": "memory://",
+            },
+        )

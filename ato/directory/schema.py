@@ -48,8 +48,8 @@ from ato.directory.checks import finess, mssante, phone, rpps
 from ato.directory.models import NatureOutil, NatureSpecialite, Public
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
-MAX_SERVICES = 40
-MAX_CANAUX = 10
+MAX_SERVICES = 30  # a large CHU lists about twenty; more is an import, not a form
+MAX_CANAUX = 5  # TéléO, Omnidoc, MSSanté, téléphone, formulaire
 DELAIS = {
     24: "24 heures",
     48: "48 heures",

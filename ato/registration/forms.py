@@ -6,8 +6,10 @@ shown again with everything typed. Choices come from the reference data.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -98,6 +100,7 @@ class ServiceForm(Form):
 
 # --- main forms ---------------------------------------------------------------------------------
 
+POSTED_ROW = re.compile(r"services-(?P<service>\d{1,6})-(?:canaux-(?P<canal>\d{1,6})-)?")
 SERVICE_FIELDS = {"delai_heures": "delai"}  # entry key -> form field, where they differ
 
 
@@ -196,6 +199,11 @@ class RequisForm(FlaskForm):
     def validate_entry(self) -> dict[str, Any] | None:
         """Check the form (CSRF, consent) and the entry; the entry, or None with errors shown."""
         valid = self.validate()
+        too_many = self._beyond_bounds()
+        if too_many:
+            self.form_errors.append(too_many)
+            self._errors = None
+            return None
         data, rows = self.raw_entry()
         try:
             self.entry = schema.validate(data, warnings=self.warnings)
@@ -206,6 +214,25 @@ class RequisForm(FlaskForm):
             self._refresh_errors()
             return None
         return self.entry if valid else None
+
+    def _beyond_bounds(self) -> str | None:
+        """What the post holds beyond the form's bounds (the form shows only the first ones)."""
+        posted = request.form if has_request_context() else {}
+        services: dict[str, set[str]] = {}
+        for key in posted:
+            match = POSTED_ROW.match(key)
+            if match:
+                services.setdefault(match["service"], set())
+                if match["canal"] is not None:
+                    services[match["service"]].add(match["canal"])
+        if len(services) > MAX_SERVICES:
+            return (
+                f"Une inscription compte au plus {MAX_SERVICES} services : inscrivez les "
+                "suivants par une seconde inscription, ou demandez un import à l'équipe."
+            )
+        if any(len(canaux) > MAX_CANAUX for canaux in services.values()):
+            return f"Un service compte au plus {MAX_CANAUX} moyens d'adresser une demande."
+        return None
 
     def _refresh_errors(self) -> None:
         """WTForms caches the nested error lists at validation: rebuild them after additions."""

@@ -23,7 +23,7 @@ from ato.mail import services as mail
 from ato.registration import services
 from ato.registration.forms import FORMS, RequisForm, SignalementForm
 from ato.registration.models import StatutDemande
-from ato.web import private
+from ato.web import private, public_post
 
 bp = Blueprint("registration", __name__)
 
@@ -78,6 +78,7 @@ def choix() -> str:
 
 @bp.route("/inscription/<nature>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, so that an expired one keeps what was typed
+@public_post(on_breach=_too_many)
 @limiter.limit(
     _submission_limit,
     methods=["POST"],
@@ -128,6 +129,7 @@ def _to_tracking(key: str, nouveau: bool = False) -> Response:
 
 @bp.route("/suivi/<token>", methods=["GET", "POST"])
 @csrf.exempt
+@public_post()
 @private
 def suivi(token: str) -> str | Response | tuple[str, int]:
     demande = services.find_by_token(token)
@@ -175,6 +177,7 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/requis/<int:requis_id>/mise-a-jour")
+@public_post()
 @limiter.limit("5 per hour")
 def demander_lien(requis_id: int) -> str:
     requis = directory.get_published_requis(requis_id)
@@ -188,6 +191,7 @@ def demander_lien(requis_id: int) -> str:
 
 @bp.route("/mise-a-jour/<token>", methods=["GET", "POST"])
 @csrf.exempt
+@public_post()
 @private
 def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
     requis = services.requis_from_update_link(token)
@@ -220,6 +224,7 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/requis/<int:requis_id>/signaler", methods=["GET", "POST"])
+@public_post()
 @limiter.limit("10 per hour", methods=["POST"])
 def signaler(requis_id: int) -> str | tuple[str, int]:
     requis = directory.get_published_requis(requis_id)
@@ -238,6 +243,7 @@ def signaler(requis_id: int) -> str | tuple[str, int]:
 
 
 @bp.route("/confirmation/<token>", methods=["GET", "POST"])
+@public_post()
 @private
 def confirmation(token: str) -> str | Response | tuple[str, int]:
     """A campaign link: the page shows the entry and one button; the POST confirms.

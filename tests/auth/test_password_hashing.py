@@ -19,6 +19,7 @@ from tests.staff import PASSWORD, login
 
 PRODUCTION = {
     "ATO_ENV": "production",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
     "ATO_BASE_URL": "https://ato.exemple.fr",
 }

@@ -26,7 +26,14 @@ def worker_pids(master_pid: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def start_gunicorn(env: dict, log: Path, *, tls: tuple[str, str] | None = None, ssl_context=None):
+def start_gunicorn(
+    env: dict,
+    log: Path,
+    *,
+    tls: tuple[str, str] | None = None,
+    ssl_context=None,
+    extra: tuple[str, ...] = (),
+):
     """Serve ``wsgi:app`` with two workers on a free port; return (process, base URL).
 
     ``tls`` is a (certificate, key) pair of files: gunicorn then serves https.
@@ -42,6 +49,7 @@ def start_gunicorn(env: dict, log: Path, *, tls: tuple[str, str] | None = None, 
     arguments = ["--workers", "2", "--bind", f"fd://{listener.fileno()}", "--access-logfile", "-"]
     if tls:
         arguments += ["--certfile", tls[0], "--keyfile", tls[1]]
+    arguments += extra
     with listener, log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *arguments, "wsgi:app"],
@@ -117,6 +125,8 @@ def tls_server(app, database_url, instance_path, tmp_path_factory, tls_certifica
     env = {
         **os.environ,
         "ATO_ENV": "production",
+        "ATO_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "ATO_RATELIMIT_KEY_PREFIX": f"ato-tls-{os.getpid()}",
         "ATO_SECRET_KEY": TEST_SECRET,
         "DATABASE_URL": database_url,
         "ATO_INSTANCE_PATH": instance_path,

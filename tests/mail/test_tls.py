@@ -103,6 +103,7 @@ def test_production_refuses_plain_smtp_to_another_host_unless_allowed(
     monkeypatch.setenv("ATO_SMTP_ALLOW_PLAINTEXT", "1" if allowed else "0")
     settings = {
         "ATO_ENV": "production",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
         "ATO_BASE_URL": "https://ato.exemple.fr",
     }
