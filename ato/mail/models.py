@@ -12,12 +12,14 @@ from ato.extensions import db
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
-    """A mail to deliver exactly once, identified by its Message-ID.
+    """A mail to deliver, identified by its Message-ID: never lost, delivered at least once.
 
     Written in the same transaction as the change that causes it (a
     submission, a decision), so a rollback drops it and a commit keeps it
-    whatever happens to the SMTP server. The sender marks it sent after the
-    server accepted it, and retries with backoff otherwise.
+    whatever happens to the SMTP server. The sender marks it sent as soon as
+    the server has accepted it, and retries with backoff otherwise. SMTP cannot
+    promise "exactly once": a process killed between the acceptance and that
+    mark sends it again, with the same Message-ID (see ``mail.services``).
     """
 
     __tablename__ = "outbox_message"

@@ -3,9 +3,14 @@
 ``queue()`` only adds a row to the session (the caller commits it with the
 change that caused it). ``deliver_due()`` sends what is due, one row at a time:
 the row is claimed (attempts + 1, next attempt pushed back) and committed
-*before* talking to SMTP, then marked sent. A crash between the two can only
-cause a resend of the same Message-ID, which receiving servers deduplicate;
-a server outage leaves the row for a later attempt with exponential backoff.
+*before* talking to SMTP, and marked sent the moment the server has accepted
+the message — before the polite QUIT, however slow the server is to answer it.
+
+The guarantee is *at least once*, not exactly once: SMTP cannot offer more. A
+process killed in the instant between the server's acceptance and the commit of
+``sent_at`` leaves the row to be sent again, with the same Message-ID (which
+receiving servers and clients use to spot the duplicate). A server outage leaves
+the row for a later attempt with exponential backoff; nothing is lost.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -77,7 +82,16 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=current_app.config["ATO_SMTP_CA_FILE"] or None)
 
 
-def _transport(email: EmailMessage, timeout: float | None = None) -> None:
+def _transport(
+    email: EmailMessage,
+    timeout: float | None = None,
+    accepted: Callable[[], None] = lambda: None,
+) -> None:
+    """Hand one mail to the SMTP server (or write it as a file in development).
+
+    ``accepted`` runs as soon as the server has accepted the message, before
+    the connection's QUIT: the sender records the delivery there.
+    """
     config = current_app.config
     host = config["ATO_SMTP_HOST"]
     if not host:  # development: one .eml file per message in the instance folder
@@ -86,6 +100,7 @@ def _transport(email: EmailMessage, timeout: float | None = None) -> None:
         name = email["Message-ID"].strip("<>").split("@")[0]
         (folder / f"{name}.eml").write_bytes(bytes(email))
         log.info("Courriel écrit dans %s/%s.eml : %s", folder, name, email["Subject"])
+        accepted()
         return
     timeout = timeout or config["ATO_SMTP_TIMEOUT"]
     security = config["ATO_SMTP_SECURITY"]
@@ -102,6 +117,7 @@ def _transport(email: EmailMessage, timeout: float | None = None) -> None:
         if config["ATO_SMTP_USER"]:
             smtp.login(config["ATO_SMTP_USER"], config["ATO_SMTP_PASSWORD"])
         smtp.send_message(email)
+        accepted()  # recorded now: a slow or lost QUIT must not cause a second delivery
 
 
 def deliver_due(
@@ -147,11 +163,27 @@ def deliver_due(
         db.session.commit()
         if not claimed:
             continue
+        recorded = False
+
+        def record_delivery(pk: int = message_pk) -> None:
+            nonlocal recorded
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == pk)
+                .values(sent_at=utcnow(), last_error=None)
+            )
+            db.session.commit()
+            recorded = True
+
         try:
             if email is None:
                 raise build_error
-            _transport(email, timeout)
+            _transport(email, timeout, accepted=record_delivery)
         except Exception as exc:  # noqa: BLE001 - recorded, retried later, never blocks others
+            if recorded:  # accepted, then the goodbye failed: the mail is delivered
+                log.warning("Courriel %s accepté, fin de connexion en erreur : %s", message_pk, exc)
+                sent += 1
+                continue
             failed += 1
             db.session.execute(
                 update(OutboxMessage)
@@ -161,12 +193,6 @@ def deliver_due(
             db.session.commit()
             log.warning("Envoi du courriel %s reporté : %s", message_pk, exc)
             continue
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_pk)
-            .values(sent_at=utcnow(), last_error=None)
-        )
-        db.session.commit()
         sent += 1
     return sent, failed
 

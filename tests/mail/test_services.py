@@ -108,3 +108,55 @@ def test_a_nudge_without_queued_mail_sends_nothing(app, smtp):
     with _another_request(app), app.test_request_context("/", method="POST"):
         services.nudge()
     assert smtp.messages == []
+
+
+def test_a_mail_is_recorded_as_sent_before_a_slow_goodbye(app):
+    """A worker killed while the server drags its QUIT must not deliver the mail twice."""
+    import threading
+
+    from tests.smtp import SMTPServer
+
+    quit_received, release = threading.Event(), threading.Event()
+
+    class SlowGoodbye:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            return "250 OK"
+
+        async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+            import asyncio
+
+            quit_received.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)
+            return "221 Bye"
+
+    server = SMTPServer()
+    server.recorder = SlowGoodbye()
+    server.start()
+    keys = ("ATO_SMTP_HOST", "ATO_SMTP_PORT", "ATO_SMTP_SECURITY")
+    previous = {key: app.config[key] for key in keys}
+    app.config.update(
+        ATO_SMTP_HOST="127.0.0.1", ATO_SMTP_PORT=server.port, ATO_SMTP_SECURITY="none"
+    )
+    try:
+        services.queue("destinataire@exemple.fr", "Sujet", "Corps.")
+        db.session.commit()
+        result = []
+
+        def send():
+            with app.app_context():
+                result.append(services.deliver_due(timeout=10))
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert quit_received.wait(10)
+        with app.app_context(), db.engine.connect() as connection:  # what a restart would see
+            sent_at = connection.execute(select(OutboxMessage.sent_at)).scalar_one()
+        release.set()
+        sender.join(10)
+    finally:
+        release.set()
+        server.close()
+        app.config.update(previous)
+    assert sent_at is not None  # recorded while the server was still saying goodbye
+    assert result == [(1, 0)]
