@@ -111,6 +111,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "RATELIMIT_KEY_PREFIX": env.get("ATO_RATELIMIT_KEY_PREFIX", "ato"),
         # Every POST of the public (valid or not) counts, per address, across all its forms.
         "ATO_PUBLIC_POST_RATE_LIMIT": env.get("ATO_PUBLIC_POST_RATE_LIMIT", "60 per hour"),
+        "ATO_SEARCH_RATE_LIMIT": env.get("ATO_SEARCH_RATE_LIMIT", "120 per minute"),
+        # Distinct zero-result queries kept for staff (beyond, only known ones are counted).
+        "ATO_SEARCH_MISSES_MAX": int(env.get("ATO_SEARCH_MISSES_MAX", "10000")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TEMPLATES_AUTO_RELOAD": ato_env == "development",
     }

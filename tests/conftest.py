@@ -63,6 +63,7 @@ def app_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ATO_SUBMISSION_RATE_LIMIT": "1000 per minute",
         "ATO_PUBLIC_POST_RATE_LIMIT": "1000 per minute",
+        "ATO_SEARCH_RATE_LIMIT": "10000 per minute",
     }
 
 

@@ -15,7 +15,6 @@ from flask import (
 from flask_limiter import RequestLimit
 from sqlalchemy.exc import IntegrityError
 
-from ato.core.models import utcnow
 from ato.directory import entries
 from ato.directory import services as directory
 from ato.extensions import csrf, db, limiter
@@ -78,6 +77,7 @@ def choix() -> str:
 
 @bp.route("/inscription/<nature>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token, so that an expired one keeps what was typed
+@private  # never cached: the page carries this form's own key
 @public_post(on_breach=_too_many)
 @limiter.limit(
     _submission_limit,
@@ -105,8 +105,11 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
     # and resubmit) that commits between the two lookups is then seen as this request,
     # never as a duplicate of it. After both, a twin's commit surfaces at our commit.
     duplicate = directory.find_duplicate(entry)
-    if services.find_by_key(form.idempotency_key.data) is not None:
+    earlier = services.find_by_key(form.idempotency_key.data)
+    if earlier is not None and earlier.payload == entry:
         return _to_tracking(form.idempotency_key.data)
+    if earlier is not None:  # a key is not a pass: other content under it is another request
+        form.idempotency_key.data = services.new_idempotency_key()
     if duplicate is not None:
         return _render_form(form, nature, duplicate=duplicate), 409
     try:
@@ -114,7 +117,8 @@ def inscription(nature: str) -> str | Response | tuple[str, int]:
         db.session.commit()
     except IntegrityError:  # the same form, or the same identifier, committed meanwhile
         db.session.rollback()
-        if services.find_by_key(form.idempotency_key.data) is not None:
+        twin = services.find_by_key(form.idempotency_key.data)
+        if twin is not None and twin.payload == entry:
             return _to_tracking(form.idempotency_key.data)
         return _render_form(form, nature, duplicate=directory.find_duplicate(entry)), 409
     mail.nudge()
@@ -213,7 +217,11 @@ def mise_a_jour(token: str) -> str | Response | tuple[str, int]:
         return _render_form(
             form, nature, title=title, update=requis, expired=_csrf_failed(form)
         ), 422
-    if services.find_by_key(form.idempotency_key.data) is None:
+    earlier = services.find_by_key(form.idempotency_key.data)
+    if earlier is not None and (earlier.requis_id != requis.id or earlier.payload != entry):
+        form.idempotency_key.data = services.new_idempotency_key()  # not a pass to another one
+        earlier = None
+    if earlier is None:
         try:
             services.propose_update(requis, entry, form.idempotency_key.data)
             db.session.commit()
@@ -270,6 +278,6 @@ def confirmation(token: str) -> str | Response | tuple[str, int]:
 def confirmation_mise_a_jour(token: str) -> Response | tuple[str, int]:
     """'Je la mets à jour': while the campaign link is valid, open a fresh update form."""
     link = services.find_confirmation(token)
-    if link is None or not link.requis.is_published or utcnow() >= link.expires_at:
+    if services.confirmation_problem(link) is not None:  # used, expired, contact changed…
         return render_template("registration/lien_invalide.html"), 404
     return redirect(services.update_link(link.requis), 303)

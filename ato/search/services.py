@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
@@ -642,8 +643,18 @@ def record_miss(params: SearchParams, terms: str) -> None:
         index_elements=["terms", "filters"],
         set_={"count": table.c.count + 1, "last_at": now},
     )
+    bump = (
+        table.update()
+        .where(table.c.terms == terms, table.c.filters == filters)
+        .values(count=table.c.count + 1, last_at=now)
+    )
+    limit = current_app.config["ATO_SEARCH_MISSES_MAX"]
     try:
+        # A full table only counts the queries it already holds: anyone can type new ones.
+        # (Read apart from the write: on SQLite a write transaction must not start by reading.)
+        with db.engine.connect() as conn:
+            full = conn.execute(select(func.count()).select_from(table)).scalar_one() >= limit
         with db.engine.begin() as conn:
-            conn.execute(statement)
+            conn.execute(bump if full else statement)
     except Exception:  # statistics must never break a search
         log.exception("Requête sans résultat non enregistrée")

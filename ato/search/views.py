@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from ato.directory import services as directory
 from ato.directory.models import Outil
-from ato.extensions import db
+from ato.extensions import db, limiter
 from ato.search import clinical, services
 from ato.search.forms import SearchForm
 
@@ -15,6 +15,7 @@ bp = Blueprint("search", __name__)
 
 
 @bp.get("/recherche")
+@limiter.limit(lambda: current_app.config["ATO_SEARCH_RATE_LIMIT"])
 def search() -> str:
     outils = db.session.execute(select(Outil.slug, Outil.nom).order_by(Outil.id)).all()
     form = SearchForm(request.args, outils=list(outils))

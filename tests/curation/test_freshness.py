@@ -153,3 +153,14 @@ def test_unknown_confirmation_tokens_are_refused(client):
     assert client.get("/confirmation/nimporte-quoi").status_code == 404
     assert client.get("/confirmation/" + "x" * 500).status_code == 404
     assert client.post("/confirmation/nimporte-quoi").status_code in (400, 404)
+
+
+def test_a_used_confirmation_link_mints_no_update_link(app, staff, smtp):
+    _campaign(app, staff, smtp)
+    confirm = [link for link in _links(smtp) if not link.endswith("/mise-a-jour")][0]
+    visitor = app.test_client()
+    assert visitor.get(confirm + "/mise-a-jour").status_code == 303  # unused: opens the form
+    page = visitor.get(confirm).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert visitor.post(confirm, data={"csrf_token": token}).status_code == 303
+    assert visitor.get(confirm + "/mise-a-jour").status_code == 404  # used: nothing more

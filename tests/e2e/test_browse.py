@@ -93,3 +93,10 @@ def test_gunicorn_with_two_workers_serves_the_same_pages(client, live_server, en
         assert response.headers["Content-Security-Policy"]
     h1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
     assert h1.search(served).group(1) == h1.search(expected.get_data(as_text=True)).group(1)
+
+
+def test_responses_do_not_name_the_server_software(live_server):
+    import urllib.request
+
+    with urllib.request.urlopen(live_server["url"] + "/departements", timeout=10) as response:  # noqa: S310
+        assert "gunicorn" not in response.headers.get("Server", "").lower()

@@ -197,3 +197,30 @@ def test_a_clinical_expansion_is_explained_with_its_source(client, geriatrics):
 def test_the_legal_page_credits_the_clinical_vocabulary(client):
     html = page(client, "/mentions-legales")
     assert "CC BY-ND 3.0 IGO" in html and "Organisation mondiale de la Santé" in html
+
+
+def test_searches_are_limited_per_address(app, client):
+    app.config["ATO_SEARCH_RATE_LIMIT"] = "3 per minute"
+    try:
+        statuses = [client.get("/recherche?q=dermatologie").status_code for _ in range(4)]
+    finally:
+        app.config["ATO_SEARCH_RATE_LIMIT"] = "10000 per minute"
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_the_table_of_zero_result_queries_is_bounded(app, client):
+    from sqlalchemy import func, select
+
+    from ato.extensions import db
+    from ato.search.models import SearchMiss
+
+    app.config["ATO_SEARCH_MISSES_MAX"] = 3
+    try:
+        for n in range(6):
+            client.get(f"/recherche?q=zzqx{n}wv")
+        client.get("/recherche?q=zzqx0wv")  # a query already held is still counted
+    finally:
+        app.config["ATO_SEARCH_MISSES_MAX"] = 10000
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchMiss)) == 3
+        assert db.session.scalar(select(func.max(SearchMiss.count))) == 2
