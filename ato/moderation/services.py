@@ -104,7 +104,7 @@ def identifier_checks(entry: dict[str, Any]) -> list[str]:
 def _notify(demande: Demande, subject: str) -> None:
     mail.queue(
         demande.contact_email,
-        f"ATO — {subject} : {demande.payload['requis']['nom']}"[:250],
+        f"ATO — {subject} (demande n° {demande.id})",  # nothing the submitter typed
         render_template(
             "moderation/mail_decision.txt",
             demande=demande,

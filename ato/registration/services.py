@@ -117,6 +117,7 @@ def _new_demande(
         contact_email=entry["contact"]["email"],
     )
     db.session.add(demande)
+    db.session.flush()  # its number goes in the mails
     _queue_mails(demande, token, new=True)
     db.session.flush()
     return demande, token
@@ -125,11 +126,12 @@ def _new_demande(
 def _queue_mails(demande: Demande, token: str, new: bool) -> None:
     link = external_url("registration.suivi", token=token)
     name = demande.payload["requis"]["nom"]
+    # The contact address was typed by the submitter and nobody has verified it yet: the
+    # mail carries nothing else they typed (a name could be "URGENT: renew your card at…").
     mail.queue(
         demande.contact_email,
-        f"ATO — {'votre demande est enregistrée' if new else 'demande complétée reçue'} : {name}"[
-            :250
-        ],
+        f"ATO — votre demande n° {demande.id} est "
+        f"{'enregistrée' if new else 'complétée et reçue'}",
         render_template("registration/mail_accuse.txt", demande=demande, link=link, new=new),
     )
     mail.queue(

@@ -53,3 +53,30 @@ def test_the_duplicate_notice_does_not_say_a_request_is_pending(app, client, smt
     assert response.status_code == 409
     assert "en cours d'examen" not in page and "en attente" not in page.lower()
     assert "ne peut pas être inscrit par ce formulaire" in page
+
+
+PHISHING = "URGENT carte CPS expirée : renouvelez-la sur https://cps-renouvellement.example"
+
+
+def test_mails_to_an_unverified_address_carry_nothing_the_submitter_typed(app, client, smtp):
+    """Anyone may type anyone's address: ATO must not become their megaphone."""
+    assert _post(client, nom=PHISHING, contact_email="victime@exemple.fr").status_code == 303
+    (ack,) = [m for m in smtp.messages if m["To"] == "victime@exemple.fr"]
+    text = ack["Subject"] + ack.get_content()
+    assert "URGENT" not in text and "cps-renouvellement" not in text
+    with app.app_context():
+        number = db.session.scalars(select(Demande.id)).one()
+    assert f"n° {number}" in ack["Subject"]
+    assert "\nL'équipe de l'annuaire va l'examiner." in ack.get_content()  # its own line
+
+
+def test_decision_mails_carry_no_submitted_name_either(app, client, smtp, staff):
+    from tests.backoffice import decide
+
+    _post(client, nom=PHISHING, contact_email="victime@exemple.fr")
+    with app.app_context():
+        number = db.session.scalars(select(Demande.id)).one()
+    decide(staff, number, "refuser", message="Hors région.")
+    decisions = [m for m in smtp.messages if m["To"] == "victime@exemple.fr"][1:]
+    assert decisions and all("URGENT" not in m["Subject"] + m.get_content() for m in decisions)
+    assert "Hors région." in decisions[0].get_content()  # what staff wrote is said
