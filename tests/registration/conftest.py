@@ -60,6 +60,3 @@ def form_page(client):
         return html, hidden_value(html, "csrf_token"), hidden_value(html, "idempotency_key")
 
     return get
-
-
-from tests.backoffice import admin, staff, submitted  # noqa: E402, F401 - staff fixtures

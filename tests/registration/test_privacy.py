@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ato.extensions import db
 from ato.registration.models import Demande
+from tests.backoffice import staff  # noqa: F401 - the staff client fixture
 from tests.registration.conftest import establishment_data, hidden_value
 
 
