@@ -71,7 +71,7 @@ def test_mails_to_an_unverified_address_carry_nothing_the_submitter_typed(app, c
     assert "\nL'équipe de l'annuaire va l'examiner." in ack.get_content()  # its own line
 
 
-def test_decision_mails_carry_no_submitted_name_either(app, client, smtp, staff):
+def test_decision_mails_carry_no_submitted_name_either(app, client, smtp, staff):  # noqa: F811
     from tests.backoffice import decide
 
     _post(client, nom=PHISHING, contact_email="victime@exemple.fr")
