@@ -23,6 +23,14 @@ ARGON2_PROFILES = ("default", "cheapest")
 
 
 SMTP_SECURITY = ("starttls", "tls", "none")
+LEGAL_SETTINGS = {
+    "ATO_LEGAL_PUBLISHER": "l'éditeur : forme juridique, adresse du siège, numéro SIREN",
+    "ATO_LEGAL_DIRECTOR": "le nom du directeur ou de la directrice de la publication",
+    "ATO_LEGAL_HOST": "l'hébergeur : nom, adresse, téléphone (certification HDS s'il y a lieu)",
+    "ATO_LEGAL_BASIS": "la base légale du traitement (confirmée par le DPO)",
+    "ATO_LEGAL_DPO": "l'adresse du délégué à la protection des données",
+    "ATO_ACCESSIBILITY_STATUS": "l'état de conformité RGAA (date de l'audit, taux)",
+}
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -69,6 +77,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_HSTS": _bool(env.get("ATO_HSTS", "false" if ato_env != "production" else "true")),
         "ATO_SITE_NAME": env.get("ATO_SITE_NAME", "ATO — Annuaire de Télé-expertise d'Occitanie"),
         "ATO_CONTACT_EMAIL": env.get("ATO_CONTACT_EMAIL", "contact@ato.invalid"),
+        # What the legal notice and the accessibility statement say (required in production).
+        **{key: env.get(key, "") for key in LEGAL_SETTINGS},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": ato_env == "production",
@@ -173,6 +183,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         or len(set(config["SECRET_KEY"])) < 12  # "aaaa…" or "abab…" is long, not random
     ):
         raise ConfigError("ATO_SECRET_KEY doit être une valeur aléatoire d'au moins 32 caractères.")
+    missing = [key for key in LEGAL_SETTINGS if not config[key].strip()]
+    if config["ATO_ENV"] == "production" and missing:
+        raise ConfigError(
+            "Les mentions légales et la déclaration d'accessibilité ne peuvent pas être "
+            "publiées incomplètes. Indiquez : "
+            + " ; ".join(f"{key} ({LEGAL_SETTINGS[key]})" for key in missing)
+            + "."
+        )
     return config
 
 

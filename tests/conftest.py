@@ -28,6 +28,18 @@ from ato.search.query import forget_vocabulary
 
 REFERENCE_TABLES = {"departement", "specialite", "outil", "alembic_version"}
 TEST_SECRET = "test-secret-key-for-the-suite-only-0123456789"  # noqa: S105
+# What production requires besides the secret, with fictional values (tests of the checks).
+PRODUCTION = {
+    "ATO_ENV": "production",
+    "ATO_BASE_URL": "https://ato.exemple.fr",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    "ATO_LEGAL_PUBLISHER": "GIP fictif, 1 rue de l'Exemple, 31000 Toulouse, SIREN 000 000 000",
+    "ATO_LEGAL_DIRECTOR": "Camille Exemple",
+    "ATO_LEGAL_HOST": "Hébergeur fictif, Toulouse",
+    "ATO_LEGAL_BASIS": "article 6.1.e du RGPD (exemple)",
+    "ATO_LEGAL_DPO": "dpo@exemple.fr",
+    "ATO_ACCESSIBILITY_STATUS": "audit fictif du 1er janvier 2026, 80 % des critères",
+}
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import pytest
 
 from ato import create_app
 from ato.config import ConfigError, load
+from tests.conftest import PRODUCTION
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
@@ -51,7 +52,7 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("ATO_INSTANCE_PATH", str(tmp_path))
     app = create_app(
         {
-            "ATO_ENV": "production",
+            **PRODUCTION,
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
             "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
             "ATO_BASE_URL": "https://ato.exemple.fr",
@@ -125,3 +126,25 @@ def test_production_refuses_rate_limits_counted_in_memory(tmp_path):
                 "RATELIMIT_STORAGE_URI": "memory://",
             },
         )
+
+
+def test_production_refuses_an_incomplete_legal_notice(tmp_path):
+    """Nothing in brackets is ever served: production needs every value of the notice."""
+    settings = {**PRODUCTION, "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh"}
+    del settings["ATO_LEGAL_HOST"]
+    with pytest.raises(ConfigError, match="ATO_LEGAL_HOST"):
+        load(str(tmp_path), settings)
+
+
+def test_the_legal_pages_show_the_configured_values_and_no_placeholder(client, app):
+    import html
+
+    app.config["ATO_LEGAL_HOST"] = "Hébergeur fictif, Toulouse"
+    try:
+        legal = html.unescape(client.get("/mentions-legales").get_data(as_text=True))
+        accessibility = html.unescape(client.get("/accessibilite").get_data(as_text=True))
+    finally:
+        app.config["ATO_LEGAL_HOST"] = ""
+    assert "Hébergeur fictif, Toulouse" in legal
+    for page in (legal, accessibility):
+        assert "Modèle à compléter" not in page and "[" not in page.split("<main", 1)[1]

@@ -15,10 +15,11 @@ from ato.auth.models import User
 from ato.config import ConfigError, load
 from ato.core.access import Role
 from ato.extensions import db
+from tests.conftest import PRODUCTION
 from tests.staff import PASSWORD, login
 
 PRODUCTION = {
-    "ATO_ENV": "production",
+    **PRODUCTION,
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
     "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
     "ATO_BASE_URL": "https://ato.exemple.fr",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import PRODUCTION, TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -124,6 +124,11 @@ def tls_server(app, database_url, instance_path, tmp_path_factory, tls_certifica
     tls_certificate["ca"].configure_trust(trusting_client)
     env = {
         **os.environ,
+        **{
+            key: value
+            for key, value in PRODUCTION.items()
+            if key.startswith("ATO_LEGAL") or key == "ATO_ACCESSIBILITY_STATUS"
+        },
         "ATO_ENV": "production",
         "ATO_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
         "ATO_RATELIMIT_KEY_PREFIX": f"ato-tls-{os.getpid()}",

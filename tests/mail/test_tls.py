@@ -11,6 +11,7 @@ from ato.config import ConfigError, load
 from ato.extensions import db
 from ato.mail import services
 from ato.mail.models import OutboxMessage
+from tests.conftest import PRODUCTION
 from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -102,7 +103,7 @@ def test_production_refuses_plain_smtp_to_another_host_unless_allowed(
     monkeypatch.setenv("ATO_SMTP_SECURITY", "none")
     monkeypatch.setenv("ATO_SMTP_ALLOW_PLAINTEXT", "1" if allowed else "0")
     settings = {
-        "ATO_ENV": "production",
+        **PRODUCTION,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "SECRET_KEY": "cle-de-test-aleatoire-0123456789-abcdefgh",
         "ATO_BASE_URL": "https://ato.exemple.fr",
