@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from ato.auth.cli import users_cli
+    from ato.curation.cli import purge
     from ato.directory.cli import seed_cli
     from ato.mail.cli import outbox_cli
     from ato.reports.cli import seed_reports
@@ -113,4 +114,5 @@ def register_cli(app: Flask) -> None:
     group.add_command(search_cli)
     group.add_command(outbox_cli)
     group.add_command(users_cli)
+    group.add_command(purge)
     app.cli.add_command(group)

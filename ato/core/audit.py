@@ -9,11 +9,13 @@ commits: it lands with the change it describes, or not at all.
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ato.core.models import UTCDateTime, enum_string, utcnow
@@ -56,6 +58,8 @@ class Action(enum.StrEnum):
     IMPORT_JEU_DEPARTEMENTAL = "import_jeu_departemental"
     PUBLICATION_JEU_DEPARTEMENTAL = "publication_jeu_departemental"
     DEPUBLICATION_JEU_DEPARTEMENTAL = "depublication_jeu_departemental"
+    # retention
+    PURGE = "purge"
 
     @property
     def label(self) -> str:
@@ -177,3 +181,34 @@ def recorded_actions() -> list[Action]:
     return list(
         db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
     )
+
+
+FORGOTTEN = "(effacé)"
+
+
+def forget(words: Iterable[str], about: Iterable[tuple[Subject, int]]) -> int:
+    """Erase ``words`` (a contact's name, address, phone) from what the journal says about
+    these objects, in the changes and in the actor's label. Returns the entries changed.
+
+    Used when an entry or a request is deleted: the journal keeps what happened,
+    not who the contact was.
+    """
+    words = sorted({w for w in words if w and len(w) >= 3}, key=len, reverse=True)
+    pairs = list(about)
+    if not words or not pairs:
+        return 0
+    changed = 0
+    conditions = [
+        and_(AuditEntry.object_type == subject, AuditEntry.object_id == object_id)
+        for subject, object_id in pairs
+    ]
+    for entry in db.session.scalars(select(AuditEntry).where(or_(*conditions))):
+        text, label = json.dumps(entry.changes, ensure_ascii=False), entry.actor_label
+        for word in words:
+            text = text.replace(json.dumps(word, ensure_ascii=False)[1:-1], FORGOTTEN)
+            label = label.replace(word, FORGOTTEN)
+        if text != json.dumps(entry.changes, ensure_ascii=False) or label != entry.actor_label:
+            entry.changes, entry.actor_label = json.loads(text), label
+            changed += 1
+    db.session.flush()
+    return changed

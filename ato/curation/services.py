@@ -10,10 +10,11 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import selectinload
 
-from ato.auth.models import User
+from ato.auth.models import LoginAttempt, StaffSession, User
 from ato.core import audit
 from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError, Forbidden
@@ -22,8 +23,16 @@ from ato.directory import entries
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis, Requis, Service, Statut
 from ato.extensions import db
+from ato.mail.models import OutboxMessage
 from ato.registration import services as registration
-from ato.registration.models import Demande, NatureDemande, Signalement, StatutDemande
+from ato.registration.models import (
+    ConfirmationLink,
+    Demande,
+    NatureDemande,
+    Signalement,
+    StatutDemande,
+)
+from ato.search.models import SearchMiss
 
 
 def revise(requis: Requis, entry: dict[str, Any], actor: User) -> Demande:
@@ -95,7 +104,8 @@ def restore(requis: Requis, actor: User) -> None:
 
 
 def delete(requis: Requis, actor: User) -> None:
-    """Delete an entry for good (administrators): its content stays in the audit log."""
+    """Delete an entry for good (administrators). The journal keeps its content, without
+    who its contact was (name, address, phone are erased from every line about it)."""
     if not actor.is_admin:
         raise Forbidden("Réservé aux administrateurs.")
     audit.log(
@@ -105,8 +115,119 @@ def delete(requis: Requis, actor: User) -> None:
         requis.id,
         {"fiche": [entries.from_requis(requis), None]},
     )
-    db.session.delete(requis)
+    _erase(requis)
     db.session.flush()
+
+
+def _contact_words(requis: Requis) -> set[str]:
+    """Everything that names the contact of an entry, in it and in its requests."""
+    words = {requis.contact_nom or "", requis.contact_email or ""}
+    for demande in db.session.scalars(select(Demande).where(Demande.requis_id == requis.id)):
+        contact = demande.payload.get("contact", {})
+        words |= {str(contact.get(k) or "") for k in ("nom", "email", "telephone", "fonction")}
+        words.add(demande.contact_email or "")
+    return words
+
+
+def _erase(requis: Requis) -> None:
+    """Delete an entry with its requests, and erase its contact from the journal."""
+    demande_ids = db.session.scalars(select(Demande.id).where(Demande.requis_id == requis.id))
+    audit.forget(
+        _contact_words(requis),
+        [(Subject.REQUIS, requis.id), *((Subject.DEMANDE, i) for i in demande_ids)],
+    )
+    db.session.delete(requis)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+KEPT_AFTER_WITHDRAWAL = timedelta(days=365)  # refused, abandoned or archived: one year
+KEPT_SENT_MAIL = timedelta(days=30)  # mails carry personal (bearer) links
+KEPT_LOGIN_ATTEMPTS = timedelta(days=90)
+KEPT_SEARCH_MISSES = timedelta(days=365)
+KEPT_STAFF_SESSIONS = timedelta(days=30)
+KEPT_CONFIRMATION_LINKS = timedelta(days=90)  # after they expired
+
+
+def purge(now: datetime | None = None) -> dict[str, int]:
+    """Apply the retention the legal notice states; returns what was deleted. Flushes.
+
+    Entries refused, archived or left unfinished (more asked, no answer) for a
+    year are deleted with their requests, their contact erased from the journal;
+    a refused or abandoned revision of a published entry is deleted alone.
+    """
+    now = now or utcnow()
+    cutoff = now - KEPT_AFTER_WITHDRAWAL
+    done: dict[str, int] = {}
+    withdrawn = db.session.scalars(
+        select(Requis).where(
+            Requis.statut.in_([Statut.REFUSEE, Statut.ARCHIVEE]), Requis.updated_at < cutoff
+        )
+    ).all()
+    stale = db.session.scalars(
+        select(Demande).where(
+            or_(
+                and_(Demande.statut == StatutDemande.REFUSEE, Demande.decided_at < cutoff),
+                and_(Demande.statut == StatutDemande.A_COMPLETER, Demande.updated_at < cutoff),
+            )
+        )
+    ).all()
+    unfinished = [
+        d.requis
+        for d in stale
+        if d.nature == NatureDemande.INSCRIPTION and d.requis.statut != Statut.PUBLIEE
+    ]
+    entries_gone = {r.id: r for r in [*withdrawn, *unfinished]}
+    for requis in entries_gone.values():
+        _erase(requis)
+    revisions = [d for d in stale if d.requis_id not in entries_gone]
+    for demande in revisions:
+        contact = demande.payload.get("contact", {})
+        audit.forget(
+            {demande.contact_email, *(str(contact.get(k) or "") for k in contact)},
+            [(Subject.DEMANDE, demande.id)],
+        )
+        db.session.delete(demande)
+    done["fiches"] = len(entries_gone)
+    done["demandes"] = len(revisions)
+    for name, statement in (
+        (
+            "courriels",
+            sql_delete(OutboxMessage).where(
+                or_(
+                    OutboxMessage.sent_at < now - KEPT_SENT_MAIL,
+                    OutboxMessage.created_at < now - KEPT_SENT_MAIL - KEPT_SENT_MAIL,
+                )
+            ),
+        ),
+        (
+            "connexions",
+            sql_delete(LoginAttempt).where(LoginAttempt.created_at < now - KEPT_LOGIN_ATTEMPTS),
+        ),
+        ("recherches", sql_delete(SearchMiss).where(SearchMiss.last_at < now - KEPT_SEARCH_MISSES)),
+        (
+            "sessions",
+            sql_delete(StaffSession).where(StaffSession.created_at < now - KEPT_STAFF_SESSIONS),
+        ),
+        (
+            "liens",
+            sql_delete(ConfirmationLink).where(
+                ConfirmationLink.expires_at < now - KEPT_CONFIRMATION_LINKS
+            ),
+        ),
+    ):
+        done[name] = db.session.execute(statement).rowcount or 0
+    if any(done.values()):
+        audit.log(
+            None,
+            Action.PURGE,
+            Subject.REQUIS,
+            None,
+            {k: [None, v] for k, v in done.items()},
+            actor_label="conservation (tâche automatique)",
+        )
+    db.session.flush()
+    return done
 
 
 def mark_verified(requis: Requis, actor: User, now: datetime | None = None) -> None:
