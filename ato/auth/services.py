@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 from functools import cache
@@ -14,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
+from zxcvbn import zxcvbn
 
 from ato.auth.models import LoginAttempt, StaffSession, User
 from ato.core import audit
@@ -21,7 +23,7 @@ from ato.core.access import Role
 from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
-from ato.core.text import normalize_email
+from ato.core.text import fold, normalize_email
 from ato.extensions import db
 from ato.mail import services as mail
 from ato.web import external_url
@@ -54,15 +56,41 @@ def _common() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
 
 
-def password_problems(password: str, email: str = "") -> list[str]:
-    """French reasons why a password is refused (length and common passwords, no rules)."""
+@cache
+def _common_words() -> tuple[str, ...]:
+    """The words inside the common passwords ("motdepasse" in "motdepasse123")."""
+    found = {w for p in _common() for w in re.findall(r"[a-zàâçéèêëîïôûùüÿœ]{4,}", p)}
+    return tuple(sorted(found | _common()))
+
+
+MIN_SCORE = 3  # zxcvbn: "safely unguessable: moderate protection from offline attacks"
+
+
+def password_problems(password: str, email: str = "", nom: str = "") -> list[str]:
+    """French reasons why a password is refused: too short, or guessable.
+
+    Guessability is estimated by zxcvbn (dictionaries, keyboard patterns such as
+    ``azerty123456``, dates, repeats), told the account's own words and the
+    French passwords of ``seed/common_passwords.txt``; no composition rule.
+    """
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères.")
     lowered = password.lower()
     local = email.split("@")[0].lower()
-    if lowered in _common() or len(set(lowered)) <= 2 or (len(local) >= 3 and local in lowered):
-        problems.append("Ce mot de passe est trop courant ou trop facile à deviner.")
+    own_words = [email, local, *local.replace(".", " ").replace("-", " ").split(), *nom.split()]
+    estimate = zxcvbn(password[:100], user_inputs=[*own_words, *_common_words()])
+    context = [w for w in own_words if len(w) >= 4]  # the account's own name and address
+    if (
+        lowered in _common()
+        or (len(local) >= 3 and local in lowered)
+        or any(fold(word) in fold(password) for word in context)
+        or estimate["score"] < MIN_SCORE
+    ):
+        problems.append(
+            "Ce mot de passe est trop facile à deviner : préférez une phrase de plusieurs mots "
+            "sans rapport entre eux (ex. : « girafe-orage-carnet-tulipe »)."
+        )
     return problems
 
 
@@ -80,7 +108,7 @@ def create_user(email: str, nom: str, role: Role, password: str) -> User:
     """An active account. ``DomainError`` (French) for a bad address, a taken one or a weak
     password. Flushes."""
     email = _new_account_email(email)
-    problems = password_problems(password, email)
+    problems = password_problems(password, email, nom)
     if problems:
         raise DomainError(" ".join(problems))
     user = User(
@@ -214,7 +242,7 @@ def user_from_invitation(token: str) -> User | None:
 
 def set_password(user: User, password: str) -> None:
     """A new password; every open session of the account ends. Flushes."""
-    problems = password_problems(password, user.email)
+    problems = password_problems(password, user.email, user.nom)
     if problems:
         raise DomainError(" ".join(problems))
     user.password_hash = hash_password(password)
