@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(journal_bp)
     app.register_blueprint(auth_views.accounts)
+    app.register_blueprint(auth_views.account)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_views.admin_bp)
     auth_views.init_app(app)

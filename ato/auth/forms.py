@@ -50,3 +50,34 @@ class InviteForm(FlaskForm):
         validators=[InputRequired("Indiquez le nom."), Length(max=200), single_line],
     )
     role = SelectField("Rôle", choices={r.value: r.label for r in Role})
+
+
+class ChangePasswordForm(PasswordForm):
+    """A member changes their password: the current one first."""
+
+    current = PasswordField(
+        "Mot de passe actuel",
+        validators=[InputRequired("Indiquez votre mot de passe actuel."), Length(max=1000)],
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a reset link (the answer is the same whether the account exists or not)."""
+
+    Meta = FrenchMeta
+    email = StringField(
+        "Courriel de votre compte",
+        validators=[InputRequired("Indiquez votre courriel."), Length(max=254)],
+        filters=[normalize_email],
+    )
+
+
+class ConfirmIdentityForm(FlaskForm):
+    """Type the password again before administering accounts."""
+
+    Meta = FrenchMeta
+    password = PasswordField(
+        "Mot de passe",
+        validators=[InputRequired("Indiquez votre mot de passe."), Length(max=1000)],
+    )
+    next = HiddenField()

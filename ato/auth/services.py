@@ -383,3 +383,71 @@ def activate(user: User, password: str) -> None:
     """An invited member chooses a password (the invitation link then stops working)."""
     set_password(user, password)
     audit.log(user, Action.ACTIVATION_COMPTE, Subject.USER_ACCOUNT, user.id)
+
+
+# --- passwords: change and reset ----------------------------------------------------------------
+
+RESET_MAX_AGE = 3600  # seconds a reset link stays valid
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is this account's (one Argon2 verification)."""
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The member changes their own password; every session of the account ends. Flushes."""
+    if not check_password(user, current):
+        raise DomainError("Le mot de passe actuel n'est pas le bon : rien n'a changé.")
+    set_password(user, new)
+    audit.log(user, Action.CHANGEMENT_MOT_DE_PASSE, Subject.USER_ACCOUNT, user.id)
+
+
+def _resets() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ato-reinitialisation")
+
+
+def send_reset_link(email: str) -> None:
+    """Mail a reset link to an active account with that address; nothing otherwise. Flushes.
+
+    The answer to the person is the same either way (no account enumeration).
+    The link works once (it is bound to the current password hash) and for
+    :data:`RESET_MAX_AGE` seconds.
+    """
+    user = db.session.scalar(select(User).where(User.email == login_key(email)))
+    if user is None or not user.active or user.password_hash == UNUSABLE_PASSWORD:
+        return
+    token = _resets().dumps({"u": user.id, "h": _fingerprint(user)})
+    mail.queue(
+        user.email,
+        "ATO — choisir un nouveau mot de passe",
+        render_template(
+            "auth/mail_reinitialisation.txt",
+            user=user,
+            link=external_url("auth.reset", token=token),
+            minutes=RESET_MAX_AGE // 60,
+        ),
+    )
+    db.session.flush()
+
+
+def user_from_reset(token: str) -> User | None:
+    try:
+        data = _resets().loads(token, max_age=RESET_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.active or data.get("h") != _fingerprint(user):
+        return None
+    return user
+
+
+def reset_password(user: User, new: str) -> None:
+    """A new password from a reset link: the link and every session stop working. Flushes."""
+    set_password(user, new)
+    audit.log(user, Action.REINITIALISATION_MOT_DE_PASSE, Subject.USER_ACCOUNT, user.id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -21,18 +24,46 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ato.auth import services
-from ato.auth.forms import InviteForm, LoginForm, PasswordForm
+from ato.auth.forms import (
+    ChangePasswordForm,
+    ConfirmIdentityForm,
+    InviteForm,
+    LoginForm,
+    PasswordForm,
+    ResetRequestForm,
+)
 from ato.auth.models import User
 from ato.core.access import Role, requires, staff_blueprint
 from ato.core.errors import DomainError
 from ato.extensions import db, login_manager
 from ato.mail import services as mail
-from ato.web import private
+from ato.web import private, public_post
 
 bp = Blueprint("auth", __name__)
 SESSION_KEY = "staff_session"
-# Staff accounts, managed by administrators.
+# Staff accounts, managed by administrators; a member's own account.
 accounts = staff_blueprint("accounts", __name__, "/admin/utilisateurs")
+account = staff_blueprint("account", __name__, "/admin/compte")
+RECENT_AUTHENTICATION = timedelta(minutes=10)
+
+
+def recently_authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Account administration asks for the password again after ten minutes."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        since = datetime.now(UTC).timestamp() - session.get("auth_at", 0)
+        if since > RECENT_AUTHENTICATION.total_seconds():
+            flash("Pour administrer les comptes, confirmez d'abord votre mot de passe.")
+            target = (
+                request.full_path.rstrip("?")
+                if request.method == "GET"
+                else url_for("accounts.users")
+            )
+            return redirect(url_for("account.confirm", next=target))
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 @login_manager.user_loader
@@ -91,7 +122,7 @@ def login() -> str | Response | tuple[str, int]:
         session.clear()  # a fresh session: nothing from before the login survives
         login_user(user)
         now = datetime.now(UTC).timestamp()
-        session.update(login_at=now, seen_at=now, **{SESSION_KEY: token})
+        session.update(login_at=now, seen_at=now, auth_at=now, **{SESSION_KEY: token})
         return redirect(services.safe_next(form.next.data) or url_for("moderation.queue"))
     return render_template("auth/login.html", form=form)
 
@@ -156,12 +187,14 @@ def _users_page(form: InviteForm) -> str:
 
 @accounts.get("")
 @requires(Role.ADMINISTRATEUR)
+@recently_authenticated
 def users() -> str:
     return _users_page(InviteForm())
 
 
 @accounts.post("")
 @requires(Role.ADMINISTRATEUR)
+@recently_authenticated
 def invite() -> str | Response | tuple[str, int]:
     form = InviteForm()
     if form.validate():
@@ -182,6 +215,7 @@ def invite() -> str | Response | tuple[str, int]:
 
 @accounts.post("/<int:user_id>/<action>")
 @requires(Role.ADMINISTRATEUR)
+@recently_authenticated
 def user_active(user_id: int, action: str) -> Response:
     user = db.session.get(User, user_id)
     if user is None or action not in ("desactiver", "reactiver"):
@@ -196,3 +230,92 @@ def user_active(user_id: int, action: str) -> Response:
     db.session.commit()
     flash(f"Compte {user.email} {'réactivé' if active else 'désactivé'}.")
     return redirect(url_for(".users"), 303)
+
+
+# --- one's own account ----------------------------------------------------------------------------
+
+
+def _reopen_session(user: User) -> None:
+    """After a password change every session ended: this browser gets a fresh one."""
+    token = services.open_session(user)
+    db.session.commit()
+    login_user(user)
+    now = datetime.now(UTC).timestamp()
+    session.update(login_at=now, seen_at=now, auth_at=now, **{SESSION_KEY: token})
+
+
+@account.route("/mot-de-passe", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
+def password() -> str | Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors.append("Les deux saisies sont différentes.")
+        else:
+            user = current_user._get_current_object()
+            try:
+                services.change_password(user, form.current.data, form.password.data)
+            except DomainError as exc:
+                db.session.rollback()
+                form.current.errors.append(str(exc))
+            else:
+                db.session.commit()
+                _reopen_session(user)
+                flash("Mot de passe changé : vos autres sessions sont fermées.")
+                return redirect(url_for("moderation.queue"), 303)
+        return render_template("auth/password.html", form=form), 422
+    return render_template("auth/password.html", form=form)
+
+
+@account.route("/confirmer", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
+def confirm() -> str | Response | tuple[str, int]:
+    """Type the password again; then back to what was asked."""
+    form = ConfirmIdentityForm()
+    if request.method == "GET":
+        form.next.data = services.safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        if services.check_password(current_user, form.password.data):
+            session["auth_at"] = datetime.now(UTC).timestamp()
+            return redirect(services.safe_next(form.next.data) or url_for("accounts.users"), 303)
+        form.password.errors.append("Ce n'est pas le bon mot de passe.")
+        return render_template("auth/confirm.html", form=form), 401
+    return render_template("auth/confirm.html", form=form)
+
+
+@bp.route("/connexion/mot-de-passe-oublie", methods=["GET", "POST"])
+@public_post()
+def forgotten() -> str:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.send_reset_link(form.email.data)
+        db.session.commit()
+        mail.nudge()
+        return render_template("auth/forgotten.html", form=None, sent=True)
+    return render_template("auth/forgotten.html", form=form, sent=False)
+
+
+@bp.route("/connexion/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+@public_post()
+@private
+def reset(token: str) -> str | Response | tuple[str, int]:
+    """A reset link: choose a new password; the link then stops working."""
+    user = services.user_from_reset(token)
+    if user is None:
+        return render_template("auth/activation.html", invalid=True, reset=True), 404
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors.append("Les deux saisies sont différentes.")
+        else:
+            try:
+                services.reset_password(user, form.password.data)
+            except DomainError as exc:
+                db.session.rollback()
+                form.password.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash("Votre nouveau mot de passe est enregistré : connectez-vous.")
+                return redirect(url_for("auth.login"), 303)
+        return render_template("auth/activation.html", form=form, user=user, reset=True), 422
+    return render_template("auth/activation.html", form=form, user=user, reset=True)

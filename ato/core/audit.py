@@ -51,6 +51,9 @@ class Action(enum.StrEnum):
     ACTIVATION_COMPTE = "activation_compte"
     COMPTE_DESACTIVER = "compte_desactiver"
     COMPTE_REACTIVER = "compte_reactiver"
+    CHANGEMENT_MOT_DE_PASSE = "changement_mot_de_passe"
+    REINITIALISATION_MOT_DE_PASSE = "reinitialisation_mot_de_passe"
+    DECONNEXION_PARTOUT = "deconnexion_partout"
     # report pages
     MODIFICATION_INDICATEUR = "modification_indicateur"
     PUBLICATION_INDICATEUR = "publication_indicateur"
