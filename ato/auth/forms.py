@@ -81,3 +81,13 @@ class ConfirmIdentityForm(FlaskForm):
         validators=[InputRequired("Indiquez votre mot de passe."), Length(max=1000)],
     )
     next = HiddenField()
+
+
+class SecondFactorForm(FlaskForm):
+    """A 6-digit code from the authenticator app, or a recovery code."""
+
+    Meta = FrenchMeta
+    code = StringField(
+        "Code à 6 chiffres de l'application (ou code de secours)",
+        validators=[InputRequired("Indiquez le code."), Length(max=20)],
+    )

@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, update
 from zxcvbn import zxcvbn
 
-from ato.auth.models import LoginAttempt, StaffSession, User
+from ato.auth.models import LoginAttempt, RecoveryCode, StaffSession, User
 from ato.core import audit
 from ato.core.access import Role
 from ato.core.audit import Action, Subject
@@ -451,3 +453,99 @@ def reset_password(user: User, new: str) -> None:
     """A new password from a reset link: the link and every session stop working. Flushes."""
     set_password(user, new)
     audit.log(user, Action.REINITIALISATION_MOT_DE_PASSE, Subject.USER_ACCOUNT, user.id)
+
+
+# --- second factor (TOTP) ----------------------------------------------------------------------
+
+TOTP_ISSUER = "ATO Occitanie"
+RECOVERY_CODES = 10
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """The otpauth:// address an authenticator app reads (typed or scanned)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def _totp_step(secret: str, code: str, at: datetime | None = None) -> int | None:
+    """The time step a 6-digit code belongs to (this one or a neighbour), or None."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = at or utcnow()
+    for offset in (0, -1, 1):  # a phone's clock may be thirty seconds off
+        moment = now + timedelta(seconds=30 * offset)
+        if secrets.compare_digest(totp.at(moment), code):
+            return totp.timecode(moment)
+    return None
+
+
+def enable_totp(user: User, secret: str, code: str) -> list[str]:
+    """Turn the second factor on once a code proves the app has the secret. Flushes.
+
+    Returns the recovery codes, to show once (only their hashes are kept).
+    """
+    step = _totp_step(secret, code)
+    if step is None:
+        raise DomainError("Ce code ne correspond pas : vérifiez l'heure du téléphone et réessayez.")
+    user.totp_secret, user.totp_last_step = secret, step
+    codes = new_recovery_codes(user)
+    audit.log(
+        user,
+        Action.DOUBLE_AUTHENTIFICATION,
+        Subject.USER_ACCOUNT,
+        user.id,
+        {"active": [False, True]},
+    )
+    return codes
+
+
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the account's recovery codes with fresh ones; returns them. Flushes."""
+    db.session.execute(sql_delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_token_hash(c)) for c in codes)
+    db.session.flush()
+    return codes
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """A current TOTP code not used before, or an unused recovery code (then spent). Flushes."""
+    if not user.totp_secret:
+        return True
+    step = _totp_step(user.totp_secret, code)
+    if step is not None and step > (user.totp_last_step or -1):
+        user.totp_last_step = step
+        db.session.flush()
+        return True
+    recovery = db.session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _token_hash(code.strip().lower()),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if recovery is None:
+        return False
+    recovery.used_at = utcnow()
+    audit.log(user, Action.CODE_DE_SECOURS, Subject.USER_ACCOUNT, user.id)
+    db.session.flush()
+    return True
+
+
+def record_failed_code(user: User, ip: str) -> None:
+    """A wrong second-factor code counts like a wrong password (same throttle). Flushes."""
+    db.session.add(LoginAttempt(email=user.email, ip=ip[:64], success=False))
+    audit.log(
+        None,
+        Action.CONNEXION_ECHOUEE,
+        Subject.USER_ACCOUNT,
+        user.id,
+        {"etape": [None, "code"]},
+        actor_label=user.email,
+    )
+    db.session.flush()

@@ -31,6 +31,7 @@ from ato.auth.forms import (
     LoginForm,
     PasswordForm,
     ResetRequestForm,
+    SecondFactorForm,
 )
 from ato.auth.models import User
 from ato.core.access import Role, requires, staff_blueprint
@@ -83,6 +84,24 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     app.before_request(_enforce_timeouts)
+    app.before_request(_require_second_factor)
+
+
+SECOND_FACTOR_SETUP = {"account.totp", "auth.logout", "auth.logout_everywhere", "static"}
+
+
+def _require_second_factor() -> Response | None:
+    """Administrators reach no staff page before their second factor is set up."""
+    if (
+        current_user.is_authenticated
+        and current_user.is_admin
+        and not current_user.totp_secret
+        and request.path.startswith("/admin")
+        and request.endpoint not in SECOND_FACTOR_SETUP
+    ):
+        flash("Un compte administrateur se protège d'un second facteur : activez-le d'abord.")
+        return redirect(url_for("account.totp"))
+    return None
 
 
 def _enforce_timeouts() -> Response | None:
@@ -113,18 +132,61 @@ def login() -> str | Response | tuple[str, int]:
         if services.is_throttled(form.email.data, ip):
             return render_template("auth/login.html", form=form, throttled=True), 429
         user = services.authenticate(form.email.data, form.password.data, ip)
-        services.record_login(user, form.email.data)
-        db.session.commit()
         if user is None:
+            services.record_login(None, form.email.data)
+            db.session.commit()
             return render_template("auth/login.html", form=form, failed=True), 401
-        token = services.open_session(user)
         db.session.commit()
-        session.clear()  # a fresh session: nothing from before the login survives
-        login_user(user)
-        now = datetime.now(UTC).timestamp()
-        session.update(login_at=now, seen_at=now, auth_at=now, **{SESSION_KEY: token})
-        return redirect(services.safe_next(form.next.data) or url_for("moderation.queue"))
+        target = services.safe_next(form.next.data)
+        if user.totp_secret:  # the password was right: now the code
+            session.clear()
+            session[PENDING_KEY] = {
+                "user": user.id,
+                "next": target,
+                "at": datetime.now(UTC).timestamp(),
+            }
+            return redirect(url_for("auth.second_factor"))
+        return _complete_login(user, target)
     return render_template("auth/login.html", form=form)
+
+
+PENDING_KEY = "second_factor"
+PENDING_MAX_SECONDS = 300
+
+
+def _complete_login(user: User, target: str | None) -> Response:
+    services.record_login(user, user.email)
+    token = services.open_session(user)
+    db.session.commit()
+    session.clear()  # a fresh session: nothing from before the login survives
+    login_user(user)
+    now = datetime.now(UTC).timestamp()
+    session.update(login_at=now, seen_at=now, auth_at=now, **{SESSION_KEY: token})
+    return redirect(target or url_for("moderation.queue"))
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def second_factor() -> str | Response | tuple[str, int]:
+    """The second step of a login: a code from the authenticator app, or a recovery code."""
+    pending = session.get(PENDING_KEY) or {}
+    user = db.session.get(User, pending.get("user", 0)) if pending else None
+    fresh = datetime.now(UTC).timestamp() - pending.get("at", 0) < PENDING_MAX_SECONDS
+    if user is None or not fresh or not user.active:
+        session.pop(PENDING_KEY, None)
+        flash("Reconnectez-vous : l'étape du code a expiré.")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        ip = request.remote_addr or "?"
+        if services.is_throttled(user.email, ip):
+            return render_template("auth/second_factor.html", form=form, throttled=True), 429
+        if services.check_second_factor(user, form.code.data):
+            return _complete_login(user, pending.get("next"))
+        services.record_failed_code(user, ip)
+        db.session.commit()
+        form.code.errors.append("Ce code n'est pas valide (ou a déjà servi).")
+        return render_template("auth/second_factor.html", form=form), 401
+    return render_template("auth/second_factor.html", form=form)
 
 
 @bp.post("/deconnexion")
@@ -319,3 +381,33 @@ def reset(token: str) -> str | Response | tuple[str, int]:
                 return redirect(url_for("auth.login"), 303)
         return render_template("auth/activation.html", form=form, user=user, reset=True), 422
     return render_template("auth/activation.html", form=form, user=user, reset=True)
+
+
+@account.route("/double-authentification", methods=["GET", "POST"])
+@requires(Role.MODERATEUR)
+def totp() -> str | Response | tuple[str, int]:
+    """Set up the second factor: the secret is shown, a first code proves the app has it."""
+    user = current_user._get_current_object()
+    if user.totp_secret:
+        return render_template("auth/totp.html", active=True)
+    secret = session.get("totp_pending") or services.new_totp_secret()
+    session["totp_pending"] = secret
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.enable_totp(user, secret, form.code.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.code.errors.append(str(exc))
+        else:
+            db.session.commit()
+            session.pop("totp_pending", None)
+            return render_template("auth/totp.html", active=True, codes=codes)
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render_template(
+        "auth/totp.html",
+        form=form,
+        secret=grouped,
+        uri=services.totp_uri(user, secret),
+        active=False,
+    ), 422 if form.errors else 200

@@ -54,6 +54,8 @@ class Action(enum.StrEnum):
     CHANGEMENT_MOT_DE_PASSE = "changement_mot_de_passe"
     REINITIALISATION_MOT_DE_PASSE = "reinitialisation_mot_de_passe"
     DECONNEXION_PARTOUT = "deconnexion_partout"
+    DOUBLE_AUTHENTIFICATION = "double_authentification"
+    CODE_DE_SECOURS = "code_de_secours"
     # report pages
     MODIFICATION_INDICATEUR = "modification_indicateur"
     PUBLICATION_INDICATEUR = "publication_indicateur"
