@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import g, has_request_context
+from flask import g, has_app_context
 from sqlalchemy import Select, distinct, func, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
@@ -90,8 +90,9 @@ def coverage() -> Select:
 
 
 def _per_request(key: str, loader):  # noqa: ANN001, ANN202
-    """Reference lists are read at most once per request (they change with a deployment)."""
-    if not has_request_context():
+    """Reference lists are read at most once per request or command (they change only with a
+    deployment or a reference seed, which runs in its own command)."""
+    if not has_app_context():
         return loader()
     cache = g.setdefault("ato_reference", {})
     if key not in cache:
