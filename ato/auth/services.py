@@ -230,8 +230,17 @@ def _fingerprint(user: User) -> str:
 
 
 def user_from_invitation(token: str) -> User | None:
+    return _user_from_link(_invitations(), token, INVITATION_MAX_AGE)
+
+
+def _user_from_link(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> User | None:
+    """The active account a mailed link is for, while the link is young and unused.
+
+    Links carry a fingerprint of the password hash: choosing a password makes
+    every earlier link of the account worthless (single use).
+    """
     try:
-        data = _invitations().loads(token, max_age=INVITATION_MAX_AGE)
+        data = serializer.loads(token, max_age=max_age)
     except (BadSignature, SignatureExpired):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
@@ -437,16 +446,7 @@ def send_reset_link(email: str) -> None:
 
 
 def user_from_reset(token: str) -> User | None:
-    try:
-        data = _resets().loads(token, max_age=RESET_MAX_AGE)
-    except (BadSignature, SignatureExpired):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
-        return None
-    user = db.session.get(User, data["u"])
-    if user is None or not user.active or data.get("h") != _fingerprint(user):
-        return None
-    return user
+    return _user_from_link(_resets(), token, RESET_MAX_AGE)
 
 
 def reset_password(user: User, new: str) -> None:

@@ -218,22 +218,29 @@ def activation(token: str) -> str | Response | tuple[str, int]:
     user = services.user_from_invitation(token)
     if user is None:
         return render_template("auth/activation.html", invalid=True), 404
+    return _choose_password(
+        user, services.activate, "Votre mot de passe est enregistré : connectez-vous."
+    )
+
+
+def _choose_password(user: User, save: Callable[[User, str], None], done: str, **page: Any):
+    """The page of a mailed link where a password is chosen (twice, and checked)."""
     form = PasswordForm()
     if form.validate_on_submit():
         if form.password.data != form.confirm.data:
             form.confirm.errors.append("Les deux saisies sont différentes.")
         else:
             try:
-                services.activate(user, form.password.data)
+                save(user, form.password.data)
             except DomainError as exc:
                 db.session.rollback()
                 form.password.errors.append(str(exc))
             else:
                 db.session.commit()
-                flash("Votre mot de passe est enregistré : connectez-vous.")
+                flash(done)
                 return redirect(url_for("auth.login"), 303)
-        return render_template("auth/activation.html", form=form, user=user), 422
-    return render_template("auth/activation.html", form=form, user=user)
+        return render_template("auth/activation.html", form=form, user=user, **page), 422
+    return render_template("auth/activation.html", form=form, user=user, **page)
 
 
 # --- staff accounts (administrators) --------------------------------------------------------------
@@ -365,22 +372,12 @@ def reset(token: str) -> str | Response | tuple[str, int]:
     user = services.user_from_reset(token)
     if user is None:
         return render_template("auth/activation.html", invalid=True, reset=True), 404
-    form = PasswordForm()
-    if form.validate_on_submit():
-        if form.password.data != form.confirm.data:
-            form.confirm.errors.append("Les deux saisies sont différentes.")
-        else:
-            try:
-                services.reset_password(user, form.password.data)
-            except DomainError as exc:
-                db.session.rollback()
-                form.password.errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash("Votre nouveau mot de passe est enregistré : connectez-vous.")
-                return redirect(url_for("auth.login"), 303)
-        return render_template("auth/activation.html", form=form, user=user, reset=True), 422
-    return render_template("auth/activation.html", form=form, user=user, reset=True)
+    return _choose_password(
+        user,
+        services.reset_password,
+        "Votre nouveau mot de passe est enregistré : connectez-vous.",
+        reset=True,
+    )
 
 
 @account.route("/double-authentification", methods=["GET", "POST"])
