@@ -63,7 +63,8 @@ def register_models() -> None:
     import ato.mail.models
     import ato.registration.models
     import ato.reports.models
-    import ato.search.models  # noqa: F401
+    import ato.search.models
+    import ato.transfer.models  # noqa: F401
 
 
 def register_extensions(app: Flask) -> None:
@@ -108,6 +109,7 @@ def register_cli(app: Flask) -> None:
     from ato.mail.cli import outbox_cli
     from ato.reports.cli import seed_reports
     from ato.search.cli import search_cli
+    from ato.transfer.cli import import_cli
 
     seed_cli.add_command(seed_reports)
     group = AppGroup("ato", help="Commandes d'exploitation d'ATO.")
@@ -116,4 +118,5 @@ def register_cli(app: Flask) -> None:
     group.add_command(outbox_cli)
     group.add_command(users_cli)
     group.add_command(purge)
+    group.add_command(import_cli)
     app.cli.add_command(group)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
-from wtforms.validators import InputRequired
 
 from ato.core.forms import CsvUploadForm, FrenchMeta
 
@@ -12,7 +10,6 @@ ImportForm = CsvUploadForm
 
 
 class ConfirmImportForm(FlaskForm):
-    """Carries the checked file back, compressed, so that confirming needs no server state."""
+    """Confirm the import of a verified file (the file stays with its job on the server)."""
 
     Meta = FrenchMeta
-    contenu = HiddenField(validators=[InputRequired()])

@@ -1,8 +1,8 @@
 """CSV import and export of the directory.
 
 The import reads one line per service; lines with the same FINESS (or RPPS,
-or, for a device without FINESS, the same name and town) make one group. Each
-group goes through :func:`ato.directory.schema.validate`, the check every
+or, for a device without FINESS, the same name and town) make one entry. Each
+entry goes through :func:`ato.directory.schema.validate`, the check every
 submission passes (FINESS and RPPS keys, MSSanté addresses, links, phones), and
 each error comes back with its line and column. :func:`plan` writes nothing: it
 reports what would be created and every error; :func:`apply` creates the
@@ -12,11 +12,15 @@ columns, so that an export can be imported again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ato.auth.models import User
@@ -29,8 +33,11 @@ from ato.directory import entries, schema
 from ato.directory import services as directory
 from ato.directory.models import Canal, Requis, Service, Statut
 from ato.extensions import db
+from ato.transfer.models import EtatImport, ImportJob, NatureImport
 
-# The file's identity columns: the group's, but the kind of device (always "autre" here).
+log = logging.getLogger(__name__)
+
+# The file's identity columns: the entry's, but the kind of device (always "autre" here).
 IDENTITY = [
     "nature",
     *(name for name in schema.IDENTITY if name != "type_dispositif"),
@@ -63,14 +70,14 @@ MAX_LINES = 5000
 def export_rows(requis_list: Iterable[Requis]) -> Iterable[list[Any]]:
     """One line per service, in the import's columns: an export can be imported again."""
     for requis in requis_list:
-        group = entries.from_requis(requis)
+        entry = entries.from_requis(requis)
         identity = {
-            "nature": group["nature"],
-            **group["requis"],
-            "contact_nom": group["contact"]["nom"],
-            "contact_email": group["contact"]["email"],
+            "nature": entry["nature"],
+            **entry["requis"],
+            "contact_nom": entry["contact"]["nom"],
+            "contact_email": entry["contact"]["email"],
         }
-        for s in group["services"]:
+        for s in entry["services"]:
             values = dict(
                 identity,
                 service=s["nom"],
@@ -222,7 +229,7 @@ def _split(cell: str) -> list[str]:
 
 @dataclass
 class _Draft:
-    """An group as read from its lines, and where each of its values came from."""
+    """An entry as read from its lines, and where each of its values came from."""
 
     data: dict[str, Any]
     channel_columns: dict[tuple[int, int], int]  # (service, kept channel) -> column number
@@ -290,7 +297,7 @@ SERVICE_COLUMNS = {
 
 
 def _place(group: Group, draft: _Draft, location: schema.Location) -> tuple[int, str]:
-    """The line and column of an group error."""
+    """The line and column of an entry error."""
     first = group.lines[0].number
     match location:
         case ("requis", str(name), *_):
@@ -306,8 +313,12 @@ def _place(group: Group, draft: _Draft, location: schema.Location) -> tuple[int,
     return first, ""
 
 
-def plan(data: bytes) -> Plan:
-    """What an import would do. Writes nothing."""
+def plan(data: bytes, progress: Callable[[int, int], None] | None = None) -> Plan:
+    """What an import would do. Writes nothing.
+
+    ``progress(done, total)`` is called as the entries are checked (every
+    :data:`PROGRESS_EVERY` entries, and at the end).
+    """
     result = Plan()
     lines = read_lines(data, result)
     groups: dict[tuple[str, ...], Group] = {}
@@ -326,7 +337,9 @@ def plan(data: bytes) -> Plan:
         groups.setdefault(_key(line.values), Group([])).lines.append(line)
     ref = _Reference()
     seen: dict[str, int] = {}
-    for group in groups.values():
+    for checked, group in enumerate(groups.values()):
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked, len(groups))
         result.entries.append(group)
         first = group.lines[0]
         for line in group.lines[1:]:
@@ -381,6 +394,8 @@ def plan(data: bytes) -> Plan:
                     f"(fiche « {duplicate.requis.display_name} »).",
                 )
             )
+    if progress is not None:
+        progress(len(groups), len(groups))
     if not lines and not result.errors:
         result.errors.append((1, "Aucune ligne à importer."))
     return result
@@ -409,3 +424,114 @@ def apply(result: Plan, actor: User) -> list[Requis]:
         created.append(requis)
     db.session.flush()
     return created
+
+
+# --- jobs: the same work, in the background, with its progress --------------------------------
+
+PROGRESS_EVERY = 100  # entries between two progress commits
+
+
+def start_job(nature: NatureImport, data: bytes, filename: str, actor: User) -> ImportJob:
+    """Record a job to run (the caller commits, then launches it). Flushes."""
+    job = ImportJob(nature=nature, data=data, filename=filename[:200], created_by_id=actor.id)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def summary(result: Plan, created: int | None = None) -> dict[str, Any]:
+    """What the job page shows of a plan (kept with the job, as JSON)."""
+    return {
+        "ok": result.ok,
+        "services": result.services,
+        "errors": [list(e) for e in result.all_errors[:2000]],
+        "error_count": len(result.all_errors),
+        "entries": [
+            [", ".join(str(line.number) for line in g.lines), g.title, len(g.lines), len(g.errors)]
+            for g in result.entries[:2000]
+        ],
+        "entry_count": len(result.entries),
+        "created": created,
+    }
+
+
+def run_job(job_id: int) -> None:
+    """Run a job to its end, committing its progress as it goes (own transactions).
+
+    A verification only plans. An import plans again (the directory may have
+    changed since the verification) and creates the entries only when the file
+    holds no error, all in one transaction: nothing or everything is written.
+    """
+    job = db.session.get(ImportJob, job_id)
+    if job is None or not job.running:
+        return
+    job.etat = EtatImport.EN_COURS
+    db.session.commit()
+
+    def progress(done: int, total: int) -> None:
+        db.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(done=done, total=total, updated_at=utcnow())
+        )
+        db.session.commit()
+
+    try:
+        result = plan(job.data, progress)
+        created = None
+        if job.nature == NatureImport.IMPORT and result.ok:
+            actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+            created = len(apply(result, actor))
+        job.result = summary(result, created)
+        job.etat = EtatImport.TERMINE
+        db.session.commit()
+    except IntegrityError:  # an identifier taken by a concurrent change: nothing written
+        db.session.rollback()
+        job = db.session.get(ImportJob, job_id)
+        job.etat, job.error = (
+            EtatImport.ECHOUE,
+            ("L'annuaire a changé pendant l'import : rien n'a été enregistré. Réessayez."),
+        )
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 - recorded on the job, shown to staff
+        db.session.rollback()
+        job = db.session.get(ImportJob, job_id)
+        job.etat, job.error = EtatImport.ECHOUE, f"Erreur inattendue : {type(exc).__name__}."
+        db.session.commit()
+        log.exception("Import %s interrompu", job_id)
+
+
+def launch(app: Flask, job_id: int) -> threading.Thread:
+    """Run a job in a thread of its own, with its own application context and session.
+
+    The request that started it answers at once; if the process stops meanwhile,
+    ``flask ato import reprendre`` runs what was left waiting.
+    """
+
+    def target() -> None:
+        with app.app_context():
+            try:
+                run_job(job_id)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=target, name=f"import-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def resume_waiting() -> int:
+    """Run the jobs that were waiting or interrupted (after a restart). Returns their count."""
+    ids = list(
+        db.session.scalars(
+            select(ImportJob.id).where(
+                ImportJob.etat.in_([EtatImport.EN_ATTENTE, EtatImport.EN_COURS])
+            )
+        )
+    )
+    for job_id in ids:
+        job = db.session.get(ImportJob, job_id)
+        job.etat = EtatImport.EN_ATTENTE
+        db.session.commit()
+        run_job(job_id)
+    return len(ids)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import zlib
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ato.core import csvfile
@@ -16,6 +11,7 @@ from ato.core.access import Role, requires, staff_blueprint
 from ato.extensions import db
 from ato.transfer import services
 from ato.transfer.forms import ConfirmImportForm, ImportForm
+from ato.transfer.models import EtatImport, ImportJob, NatureImport
 
 bp = staff_blueprint("transfer", __name__, "/admin")
 
@@ -26,68 +22,57 @@ def export() -> Response:
     return csvfile.response(services.export_published(), "ato-annuaire.csv")
 
 
-def _pack(data: bytes) -> str:
-    return base64.b64encode(zlib.compress(data)).decode()
-
-
-def _unpack(text: str) -> bytes | None:
-    """The uploaded file back, or None if tampered with or larger than an upload may be."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    try:
-        inflater = zlib.decompressobj()
-        data = inflater.decompress(base64.b64decode(text, validate=True), limit)
-    except (binascii.Error, zlib.error, ValueError):
-        return None
-    return None if inflater.unconsumed_tail else data
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @requires(Role.MODERATEUR)
-def import_csv() -> str | tuple[str, int]:
-    """Upload → dry run: what would be created and every error, line by line. Writes nothing."""
+def import_csv() -> str | Response | tuple[str, int]:
+    """Upload: a verification job starts (a dry run, nothing written); its page follows it."""
     form = ImportForm()
     if request.method == "GET":
         return render_template("transfer/import.html", form=form, columns=services.COLUMNS)
     if not form.validate():
         return render_template("transfer/import.html", form=form, columns=services.COLUMNS), 422
     data = form.fichier.data.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
-    plan = services.plan(data)
-    confirm = ConfirmImportForm(formdata=None, contenu=_pack(data)) if plan.ok else None
-    return render_template(
-        "transfer/import.html",
-        form=form,
-        columns=services.COLUMNS,
-        plan=plan,
-        confirm=confirm,
-        filename=form.fichier.data.filename,
-    ), 200 if plan.ok else 422
+    job = services.start_job(
+        NatureImport.VERIFICATION, data, form.fichier.data.filename or "fichier.csv", current_user
+    )
+    db.session.commit()
+    services.launch(current_app._get_current_object(), job.id)
+    return redirect(url_for(".job", job_id=job.id), 303)
 
 
-@bp.post("/import/confirmer")
+@bp.get("/import/<int:job_id>")
 @requires(Role.MODERATEUR)
-def import_confirm() -> str | Response | tuple[str, int]:
-    """Create the entries: the file is checked again; any error and nothing is written."""
+def job(job_id: int) -> str | tuple[str, int]:
+    """Where a job is: a progress bar while it runs (the page refreshes itself), then its
+    result: every error by line, or what would be (or was) created."""
+    item = db.get_or_404(ImportJob, job_id)
+    if item.running:
+        return render_template("transfer/progress.html", job=item)
+    context = {"form": ImportForm(), "columns": services.COLUMNS, "job": item}
+    if item.etat == EtatImport.ECHOUE or not item.result["ok"]:
+        return render_template("transfer/import.html", **context), 422
+    confirm = ConfirmImportForm() if item.nature == NatureImport.VERIFICATION else None
+    return render_template("transfer/import.html", confirm=confirm, **context)
+
+
+@bp.post("/import/<int:job_id>/confirmer")
+@requires(Role.MODERATEUR)
+def import_confirm(job_id: int) -> Response:
+    """Create the entries: an import job checks the same file again, then writes all or
+    nothing."""
+    verification = db.get_or_404(ImportJob, job_id)
     form = ConfirmImportForm()
-    data = _unpack(form.contenu.data or "") if form.validate() else None
-    if data is None:
-        flash("Import interrompu : le fichier n'a pas été transmis. Déposez-le à nouveau.")
-        return redirect(url_for(".import_csv"), 303)
-    plan = services.plan(data)
-    if not plan.ok:
-        return render_template(
-            "transfer/import.html",
-            form=ImportForm(),
-            columns=services.COLUMNS,
-            plan=plan,
-            confirm=None,
-            changed=True,
-        ), 409
-    try:
-        created = services.apply(plan, current_user)
-        db.session.commit()
-    except IntegrityError:  # an identifier taken by a concurrent change
-        db.session.rollback()
-        flash("L'annuaire a changé pendant l'import : rien n'a été enregistré. Réessayez.")
-        return redirect(url_for(".import_csv"), 303)
-    flash(f"{len(created)} fiche(s) importée(s) et publiée(s), à vérifier par une campagne.")
-    return redirect(url_for("curation.fiches", statut="publiee", fraicheur="jamais"), 303)
+    if (
+        not form.validate()
+        or verification.nature != NatureImport.VERIFICATION
+        or verification.etat != EtatImport.TERMINE
+        or not verification.result["ok"]
+    ):
+        flash("Seule une vérification terminée et sans erreur peut être importée.")
+        return redirect(url_for(".job", job_id=job_id), 303)
+    job = services.start_job(
+        NatureImport.IMPORT, verification.data, verification.filename, current_user
+    )
+    db.session.commit()
+    services.launch(current_app._get_current_object(), job.id)
+    return redirect(url_for(".job", job_id=job.id), 303)

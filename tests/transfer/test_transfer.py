@@ -4,6 +4,7 @@ import csv
 import html
 import io
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -40,13 +41,35 @@ def row(**values) -> str:
     return buffer.getvalue().removesuffix("\n")
 
 
+def follow(client, response, timeout: float = 60):
+    """The job page a POST led to, once the job has finished (it runs in the background)."""
+    assert response.status_code == 303, response.status_code
+    url = response.headers["Location"]
+    deadline = time.monotonic() + timeout
+    while True:
+        page = client.get(url)
+        if 'http-equiv="refresh"' not in page.get_data(as_text=True):
+            return page
+        assert time.monotonic() < deadline, "the import job did not finish"
+        time.sleep(0.05)
+
+
 def upload(client, text: str, filename="liste.csv"):
     page = client.get("/admin/import").get_data(as_text=True)
     data = {
         "csrf_token": csrf_of(page),
         "fichier": (io.BytesIO(text.encode("utf-8")), filename),
     }
-    return client.post("/admin/import", data=data, content_type="multipart/form-data")
+    return follow(
+        client, client.post("/admin/import", data=data, content_type="multipart/form-data")
+    )
+
+
+def confirm(client, page):
+    """Press « Confirmer l'import » on a verification's page; the import job's page."""
+    html_page = page.get_data(as_text=True)
+    action = re.search(r'action="(/admin/import/\d+/confirmer)"', html_page).group(1)
+    return follow(client, client.post(action, data={"csrf_token": csrf_of(html_page)}))
 
 
 def count_requis(app) -> int:
@@ -113,11 +136,9 @@ def test_a_clean_file_is_created_only_once_confirmed(app, staff):
     page = html.unescape(response.get_data(as_text=True))
     assert "2 fiche(s) et 3 service(s) seraient créés" in page
     assert count_requis(app) == 0
-    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
-    confirm = staff.post(
-        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token}
-    )
-    assert confirm.status_code == 303
+    done = confirm(staff, response)
+    assert done.status_code == 200
+    assert "2 fiche(s) importée(s)" in html.unescape(done.get_data(as_text=True))
     with app.app_context():
         created = db.session.scalars(select(Requis).order_by(Requis.nom)).all()
         assert [(r.nom, len(r.services), r.statut) for r in created] == [
@@ -133,14 +154,11 @@ def test_a_clean_file_is_created_only_once_confirmed(app, staff):
 
 def test_an_identifier_taken_meanwhile_aborts_the_whole_import(app, staff):
     text = "\n".join([HEADER, row(), row(nom="Autre fictif", finess=valid_finess())])
-    page = html.unescape(upload(staff, text).get_data(as_text=True))
-    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
+    verified = upload(staff, text)
     with app.app_context():
         make_requis(finess="310781406")
-    response = staff.post(
-        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token}
-    )
-    assert response.status_code == 409
+    response = confirm(staff, verified)  # the import job checks the file again
+    assert response.status_code == 422
     assert "déjà présent" in html.unescape(response.get_data(as_text=True))
     assert count_requis(app) == 1
 
@@ -163,10 +181,13 @@ def test_two_names_for_one_finess_are_refused(app, staff):
 )
 def test_unreadable_files_get_a_french_message(app, staff, content, message):
     page = staff.get("/admin/import").get_data(as_text=True)
-    response = staff.post(
-        "/admin/import",
-        data={"csrf_token": csrf_of(page), "fichier": (io.BytesIO(content), "x.csv")},
-        content_type="multipart/form-data",
+    response = follow(
+        staff,
+        staff.post(
+            "/admin/import",
+            data={"csrf_token": csrf_of(page), "fichier": (io.BytesIO(content), "x.csv")},
+            content_type="multipart/form-data",
+        ),
     )
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
@@ -175,21 +196,26 @@ def test_unreadable_files_get_a_french_message(app, staff, content, message):
 def test_windows_semicolon_files_are_read(app, staff):
     text = "\n".join([HEADER.replace(",", ";"), row().replace(",", ";")])
     page = staff.get("/admin/import").get_data(as_text=True)
-    response = staff.post(
+    posted = staff.post(
         "/admin/import",
         data={"csrf_token": csrf_of(page), "fichier": (io.BytesIO(text.encode("cp1252")), "x.csv")},
         content_type="multipart/form-data",
     )
+    response = follow(staff, posted)
     assert response.status_code == 200, errors_of(response)
 
 
-def test_a_tampered_confirmation_writes_nothing(app, staff):
+def test_only_a_verification_without_error_can_be_confirmed(app, staff):
+    failed = upload(staff, "\n".join([HEADER, row(finess="310781407")]))
+    job_id = re.search(r"/admin/import/(\d+)", failed.request.path).group(1)
     page = staff.get("/admin/import").get_data(as_text=True)
-    response = staff.post(
-        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": "!!pas du base64"}
-    )
-    assert response.status_code == 303
+    response = staff.post(f"/admin/import/{job_id}/confirmer", data={"csrf_token": csrf_of(page)})
+    assert response.status_code == 303 and response.headers["Location"].endswith(job_id)
     assert count_requis(app) == 0
+    assert (
+        staff.post("/admin/import/999999/confirmer", data={"csrf_token": csrf_of(page)}).status_code
+        == 404
+    )
 
 
 def test_the_export_neutralises_formulas_and_can_be_imported_again(app, staff):
@@ -263,12 +289,10 @@ def test_an_identifier_shared_by_two_entries_of_the_file_is_refused(app, staff):
 
 def test_confirming_the_same_import_twice_creates_nothing_the_second_time(app, staff):
     text = "\n".join([HEADER, row(nature="dispositif", nom="DAC fictif", finess="")])
-    page = html.unescape(upload(staff, text).get_data(as_text=True))
-    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
-    data = {"csrf_token": csrf_of(page), "contenu": token}
-    assert staff.post("/admin/import/confirmer", data=data).status_code == 303
-    second = staff.post("/admin/import/confirmer", data=data)
-    assert second.status_code == 409
+    verified = upload(staff, text)
+    assert confirm(staff, verified).status_code == 200
+    second = confirm(staff, verified)
+    assert second.status_code == 422
     assert "existe déjà" in html.unescape(second.get_data(as_text=True))
     assert count_requis(app) == 1
 
@@ -276,19 +300,6 @@ def test_confirming_the_same_import_twice_creates_nothing_the_second_time(app, s
 def test_lines_of_one_entry_must_share_their_identity(app, staff):
     text = "\n".join([HEADER, row(), row(ville="Albi", service="Autre service")])
     assert [n for n, _ in errors_of(upload(staff, text))] == [3]
-
-
-def test_a_compressed_bomb_is_refused(app, staff):
-    import base64
-    import zlib
-
-    bomb = base64.b64encode(zlib.compress(b"a" * (5 * 1024 * 1024))).decode()
-    page = staff.get("/admin/import").get_data(as_text=True)
-    response = staff.post(
-        "/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": bomb}
-    )
-    assert response.status_code == 303
-    assert count_requis(app) == 0
 
 
 def test_an_export_imports_back_to_the_same_entry(app, staff):
@@ -316,10 +327,9 @@ def test_an_export_imports_back_to_the_same_entry(app, staff):
     with app.app_context():
         db.session.get(Requis, rid).statut = Statut.ARCHIVEE  # frees its FINESS for the import
         db.session.commit()
-    page = html.unescape(upload(staff, exported.decode("utf-8")).get_data(as_text=True))
-    assert "Aucune erreur" in page, page[:2000]
-    token = re.search(r'name="contenu"[^>]*value="([^"]+)"', page).group(1)
-    staff.post("/admin/import/confirmer", data={"csrf_token": csrf_of(page), "contenu": token})
+    verified = upload(staff, exported.decode("utf-8"))
+    assert "Aucune erreur" in html.unescape(verified.get_data(as_text=True))
+    assert confirm(staff, verified).status_code == 200
     with app.app_context():
         copy = db.session.scalars(select(Requis).where(Requis.statut == Statut.PUBLIEE)).one()
         after = entries.from_requis(copy)
@@ -346,3 +356,39 @@ def test_each_import_error_names_its_line_and_column(app, staff):
         n == 3 and m.startswith("Colonne « adresse_3 » :") and "patients" in m for n, m in errors
     )
     assert any(n == 4 and m.startswith("Colonne « finess » :") for n, m in errors)
+
+
+def test_the_upload_answers_at_once_and_the_job_page_shows_progress_without_javascript(app, staff):
+    from ato.auth.models import User
+    from ato.transfer import services
+    from ato.transfer.models import EtatImport, ImportJob, NatureImport
+
+    with app.app_context():
+        actor = db.session.scalars(select(User)).one()
+        job = services.start_job(NatureImport.VERIFICATION, b"nature\n", "grand.csv", actor)
+        job.etat, job.done, job.total = EtatImport.EN_COURS, 1200, 5000
+        db.session.commit()
+        job_id = job.id
+    page = staff.get(f"/admin/import/{job_id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in page  # refreshes itself, no script
+    assert '<progress id="avancement" max="5000" value="1200">24 %</progress>' in page
+    assert "1200 fiche(s) sur 5000" in page
+    with app.app_context():
+        assert db.session.get(ImportJob, job_id).etat == EtatImport.EN_COURS
+
+
+def test_a_job_left_waiting_by_a_restart_is_resumed_by_the_command(app, staff, runner):
+    from ato.auth.models import User
+    from ato.transfer import services
+    from ato.transfer.models import EtatImport, ImportJob, NatureImport
+
+    with app.app_context():
+        actor = db.session.scalars(select(User)).one()
+        data = "\n".join([HEADER, row()]).encode()
+        job_id = services.start_job(NatureImport.IMPORT, data, "liste.csv", actor).id
+        db.session.commit()
+    result = runner.invoke(args=["ato", "import", "reprendre"])
+    assert result.exit_code == 0 and "1 import(s) repris" in result.output
+    with app.app_context():
+        assert db.session.get(ImportJob, job_id).etat == EtatImport.TERMINE
+    assert count_requis(app) == 1
