@@ -470,3 +470,16 @@ def test_one_contact_receives_at_most_three_update_links_a_day(app, client, smtp
             select(OutboxMessage).where(OutboxMessage.recipient == "contact@chu-fictif.fr")
         ).all()
     assert len(mails) == 3
+
+
+def test_a_service_with_no_departement_and_not_region_wide_is_refused(app, client, form_page):
+    """The group says « (obligatoire) »: no département checked and not the whole region fails."""
+    _, csrf, key = form_page()
+    data = establishment_data(
+        csrf_token=csrf, idempotency_key=key, **{"services-0-departements": None}
+    )
+    response = client.post("/inscription/etablissement", data=data)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Cochez « toute l'Occitanie » ou au moins un département." in page
+    assert count(app, Demande) == 0
