@@ -47,6 +47,18 @@ def _post(url: str) -> int:
 def test_the_public_post_budget_holds_across_two_workers(
     app, database_url, instance_path, tmp_path
 ):
+    for attempt in range(3):  # the kernel may hand one burst to one worker: try again
+        statuses, answered_by = _burst(database_url, instance_path, tmp_path / str(attempt))
+        if len(answered_by) == 2:
+            break
+    assert len(answered_by) == 2, "both workers must have answered for the test to mean anything"
+    assert statuses.count(429) == 16 - LIMIT
+    assert sorted(set(statuses)) == [422, 429]
+
+
+def _burst(database_url, instance_path, folder):
+    """16 invalid posts, 8 at a time, to a fresh two-worker server with its own counters."""
+    folder.mkdir()
     env = {
         **os.environ,
         "ATO_ENV": "test",
@@ -57,14 +69,11 @@ def test_the_public_post_budget_holds_across_two_workers(
         "ATO_RATELIMIT_KEY_PREFIX": f"ato-test-{uuid.uuid4().hex}",
         "ATO_PUBLIC_POST_RATE_LIMIT": f"{LIMIT} per hour",
     }
-    log = tmp_path / "gunicorn.log"
+    log = folder / "gunicorn.log"
     process, url = start_gunicorn(env, log, extra=("--access-logformat", "pid=%(p)s %(s)s"))
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: _post(url), range(16)))
     finally:
         stop(process)
-    answered_by = set(re.findall(r"pid=<(\d+)> (?:422|429)", log.read_text()))
-    assert len(answered_by) == 2, "both workers must have answered for the test to mean anything"
-    assert statuses.count(429) == 16 - LIMIT
-    assert sorted(set(statuses)) == [422, 429]
+    return statuses, set(re.findall(r"pid=<(\d+)> (?:422|429)", log.read_text()))

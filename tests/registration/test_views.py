@@ -483,3 +483,19 @@ def test_a_service_with_no_departement_and_not_region_wide_is_refused(app, clien
     assert response.status_code == 422
     assert "Cochez « toute l'Occitanie » ou au moins un département." in page
     assert count(app, Demande) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("telephone", "off"),  # the published switchboard: never the person's own number
+        ("contact_telephone", "tel"),
+        ("contact_fonction", "organization-title"),
+        ("ville", "address-level2"),
+        ("civilite", "honorific-prefix"),
+    ],
+)
+def test_autocomplete_fills_each_field_with_the_right_thing(client, field, value):
+    page = client.get("/inscription/liberal").get_data(as_text=True)
+    tag = re.search(rf'<(?:input|select)[^>]*\bid="{field}"[^>]*>', page).group(0)
+    assert f'autocomplete="{value}"' in tag
