@@ -71,6 +71,15 @@ def sort_key(text: str) -> str:
     return fold(text)
 
 
+def specialties() -> Select:
+    """``(service_id, specialite_id)`` for every specialty a service answers for: its main
+    specialty and each of its thématiques."""
+    return union(
+        select(Service.id.label("service_id"), Service.specialite_id.label("specialite_id")),
+        select(service_thematique.c.service_id, service_thematique.c.specialite_id),
+    )
+
+
 def coverage() -> Select:
     """``(service_id, departement_code)`` for every département a service accepts requests
     from: those it lists, and all of them for a region-wide service."""
@@ -143,22 +152,14 @@ def departement_counts() -> dict[str, int]:
 
 def specialite_counts() -> dict[int, int]:
     """Published requis offering each specialty, as main specialty or thématique."""
-    is_published = Requis.statut == Statut.PUBLIEE
-    main = (
-        select(Service.specialite_id.label("sid"), Service.requis_id)
-        .join(Requis, Requis.id == Service.requis_id)
-        .where(is_published)
-    )
-    tagged = (
-        select(service_thematique.c.specialite_id.label("sid"), Service.requis_id)
-        .select_from(service_thematique)
-        .join(Service, Service.id == service_thematique.c.service_id)
-        .join(Requis, Requis.id == Service.requis_id)
-        .where(is_published)
-    )
-    pairs = union(main, tagged).subquery()
+    pairs = specialties().subquery()
     rows = db.session.execute(
-        select(pairs.c.sid, func.count(distinct(pairs.c.requis_id))).group_by(pairs.c.sid)
+        select(pairs.c.specialite_id, func.count(distinct(Service.requis_id)))
+        .select_from(pairs)
+        .join(Service, Service.id == pairs.c.service_id)
+        .join(Requis, Requis.id == Service.requis_id)
+        .where(Requis.statut == Statut.PUBLIEE)
+        .group_by(pairs.c.specialite_id)
     )
     return {sid: count for sid, count in rows}
 

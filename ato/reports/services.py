@@ -17,7 +17,7 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
-from sqlalchemy import distinct, func, select, true, union
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import selectinload
 
 from ato.core import csvfile
@@ -34,8 +34,6 @@ from ato.directory.models import (
     Service,
     Specialite,
     Statut,
-    service_departement,
-    service_thematique,
 )
 from ato.extensions import db
 from ato.reports.models import (
@@ -311,25 +309,18 @@ def matrice_specialites() -> Matrice:
     A service counts for its main specialty and its thématiques, in every
     département it accepts requests from (all of them when region-wide).
     """
-    specs = union(
-        select(Service.id.label("service_id"), Service.specialite_id.label("spec")),
-        select(service_thematique.c.service_id, service_thematique.c.specialite_id),
-    ).subquery()
-    deps = union(
-        select(service_departement.c.service_id, service_departement.c.departement_code),
-        select(Service.id, Departement.code)
-        .select_from(Service)
-        .join(Departement, true())
-        .where(Service.couverture_regionale.is_(True)),
-    ).subquery()
+    specs = directory.specialties().subquery()
+    deps = directory.coverage().subquery()
     rows = db.session.execute(
-        select(deps.c.departement_code, specs.c.spec, func.count(distinct(Service.requis_id)))
+        select(
+            deps.c.departement_code, specs.c.specialite_id, func.count(distinct(Service.requis_id))
+        )
         .select_from(specs)
         .join(deps, deps.c.service_id == specs.c.service_id)
         .join(Service, Service.id == specs.c.service_id)
         .join(Requis, Requis.id == Service.requis_id)
         .where(Requis.statut == Statut.PUBLIEE)
-        .group_by(deps.c.departement_code, specs.c.spec)
+        .group_by(deps.c.departement_code, specs.c.specialite_id)
     ).all()
     cells: dict[int, dict[str, int]] = defaultdict(dict)
     for code, spec, count in rows:

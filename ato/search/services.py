@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 from whoosh import scoring
@@ -507,17 +507,11 @@ def sql_facet_counts(filters: Filters, base: Select | None = None) -> dict[str, 
         counts["departement"] = Counter(dict(rows.all()))
 
     spec_ids = ids("specialite")
-    main = select(Service.specialite_id.label("spec"), Service.id.label("sid")).where(
-        Service.id.in_(select(spec_ids.c.id))
-    )
-    tags = select(
-        service_thematique.c.specialite_id.label("spec"),
-        service_thematique.c.service_id.label("sid"),
-    ).where(service_thematique.c.service_id.in_(select(spec_ids.c.id)))
-    pairs = union_all(main, tags).subquery()
+    pairs = directory.specialties().subquery()
     rows = db.session.execute(
-        select(Specialite.slug, func.count(func.distinct(pairs.c.sid)))
-        .join(pairs, pairs.c.spec == Specialite.id)
+        select(Specialite.slug, func.count(func.distinct(pairs.c.service_id)))
+        .join(pairs, pairs.c.specialite_id == Specialite.id)
+        .where(pairs.c.service_id.in_(select(spec_ids.c.id)))
         .group_by(Specialite.slug)
     )
     counts["specialite"] = Counter(dict(rows.all()))
