@@ -6,7 +6,6 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -15,9 +14,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
+from ato.core.models import PARIS
+
 log = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
 
 CONTENT_SECURITY_POLICY = "; ".join(

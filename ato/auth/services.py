@@ -311,6 +311,13 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
+def log_out_everywhere(user: User) -> None:
+    """The member ends every session of their account, on every device; journaled. Flushes."""
+    end_sessions(user)
+    audit.log(user, Action.DECONNEXION_PARTOUT, Subject.USER_ACCOUNT, user.id)
+    db.session.flush()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

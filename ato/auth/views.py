@@ -156,13 +156,18 @@ PENDING_MAX_SECONDS = 300
 
 def _complete_login(user: User, target: str | None) -> Response:
     services.record_login(user, user.email)
+    _open_session(user)
+    return redirect(target or url_for("moderation.queue"))
+
+
+def _open_session(user: User) -> None:
+    """A fresh browser session for ``user``, recorded on the server (nothing before survives)."""
     token = services.open_session(user)
     db.session.commit()
-    session.clear()  # a fresh session: nothing from before the login survives
+    session.clear()
     login_user(user)
     now = datetime.now(UTC).timestamp()
     session.update(login_at=now, seen_at=now, auth_at=now, **{SESSION_KEY: token})
-    return redirect(target or url_for("moderation.queue"))
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
@@ -203,7 +208,7 @@ def logout() -> Response:
 def logout_everywhere() -> Response:
     """End every session of this account, on every browser (a lost laptop, a shared post)."""
     if current_user.is_authenticated:
-        services.end_sessions(current_user)
+        services.log_out_everywhere(current_user._get_current_object())
         db.session.commit()
     logout_user()
     session.clear()
@@ -304,15 +309,6 @@ def user_active(user_id: int, action: str) -> Response:
 # --- one's own account ----------------------------------------------------------------------------
 
 
-def _reopen_session(user: User) -> None:
-    """After a password change every session ended: this browser gets a fresh one."""
-    token = services.open_session(user)
-    db.session.commit()
-    login_user(user)
-    now = datetime.now(UTC).timestamp()
-    session.update(login_at=now, seen_at=now, auth_at=now, **{SESSION_KEY: token})
-
-
 @account.route("/mot-de-passe", methods=["GET", "POST"])
 @requires(Role.MODERATEUR)
 def password() -> str | Response | tuple[str, int]:
@@ -329,7 +325,7 @@ def password() -> str | Response | tuple[str, int]:
                 form.current.errors.append(str(exc))
             else:
                 db.session.commit()
-                _reopen_session(user)
+                _open_session(user)  # every other session of the account ended
                 flash("Mot de passe changé : vos autres sessions sont fermées.")
                 return redirect(url_for("moderation.queue"), 303)
         return render_template("auth/password.html", form=form), 422

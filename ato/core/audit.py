@@ -13,15 +13,12 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ato.core.models import UTCDateTime, enum_string, utcnow
+from ato.core.models import PARIS, UTCDateTime, enum_string, utcnow
 from ato.extensions import db
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class Action(enum.StrEnum):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
+
+PARIS = ZoneInfo("Europe/Paris")  # the only time zone pages, mails and filters show
 
 
 def utcnow() -> datetime:
