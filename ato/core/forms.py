@@ -8,12 +8,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, Form, StringField, i18n
 from wtforms.fields.core import UnboundField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from ato.core.text import (
     CONTROL_MESSAGE,
     has_control_characters,
-    plain_text_problem,
     single_line_problem,
     valid_email,
 )
@@ -21,10 +20,14 @@ from ato.core.text import web_address as check_web_address
 
 
 def no_control_characters(form: Form, field: Field) -> None:
-    """No invisible control character in any typed text (PostgreSQL refuses NUL outright)."""
+    """No invisible control character in any typed text (PostgreSQL refuses NUL outright).
+
+    It runs first on every text field (see :class:`FrenchMeta`) and stops the
+    field's other checks, so that the message is said once.
+    """
     value = field.data
     if isinstance(value, str) and has_control_characters(value):
-        raise ValidationError(CONTROL_MESSAGE)
+        raise StopValidation(CONTROL_MESSAGE)
 
 
 class FrenchMeta:
@@ -65,13 +68,6 @@ class FilterForm(Form):
 def single_line(form: Form, field: Field) -> None:
     """One line, no control character (it may end up in a mail header or a database)."""
     problem = single_line_problem(field.data)
-    if problem:
-        raise ValidationError(problem)
-
-
-def plain_text(form: Form, field: Field) -> None:
-    """Several lines allowed, but no control character (PostgreSQL refuses NUL)."""
-    problem = plain_text_problem(field.data)
     if problem:
         raise ValidationError(problem)
 

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from ato.core.forms import FilterForm, FrenchMeta, plain_text, single_line
+from ato.core.forms import FilterForm, FrenchMeta, single_line
 from ato.curation.services import Fraicheur
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis, Statut
@@ -43,4 +43,4 @@ class DirectoryFilterForm(FilterForm):
 
 class MessageForm(FlaskForm):
     Meta = FrenchMeta
-    message = TextAreaField("Message", validators=[Optional(), Length(max=500), plain_text])
+    message = TextAreaField("Message", validators=[Optional(), Length(max=500)])

@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ato.core.forms import FrenchMeta, email, plain_text, single_line
+from ato.core.forms import FrenchMeta, email, single_line
 from ato.directory import schema
 from ato.directory import services as directory
 from ato.directory.models import NatureSpecialite, Public
@@ -353,7 +353,7 @@ class SignalementForm(FlaskForm):
     )
     commentaire = TextAreaField(
         "Précisez",
-        validators=[InputRequired("Décrivez l'erreur constatée."), Length(max=2000), plain_text],
+        validators=[InputRequired("Décrivez l'erreur constatée."), Length(max=2000)],
     )
     courriel = StringField(
         "Votre courriel (facultatif, pour vous répondre)",

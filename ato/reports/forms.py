@@ -14,7 +14,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, Form, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ato.core.forms import FrenchMeta, plain_text, single_line, squeeze, web_address
+from ato.core.forms import FrenchMeta, single_line, squeeze, web_address
 from ato.directory import services as directory
 from ato.reports import services
 from ato.reports.models import Indicateur, JeuDepartemental
@@ -96,7 +96,7 @@ class IndicateurForm(FlaskForm):
         filters=[squeeze],
         validators=[Optional(), Length(max=500), web_address],
     )
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000), plain_text])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
     @staticmethod
     def initial(item: Indicateur) -> dict[str, object]:

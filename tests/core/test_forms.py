@@ -64,7 +64,7 @@ def test_a_nul_byte_in_an_error_report_is_refused_in_french(app, client):
         url, data={"csrf_token": csrf_of(page), "categorie": "autre", "commentaire": NUL}
     )
     assert response.status_code == 422
-    assert CONTROL_MESSAGE in _page(response)
+    assert _page(response).count(CONTROL_MESSAGE) == 1  # said once, whatever else checks it
     with app.app_context():
         assert db.session.scalars(select(Signalement)).all() == []
 
