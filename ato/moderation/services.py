@@ -20,7 +20,7 @@ from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
 from ato.core.text import plain_text_problem
-from ato.directory import entries
+from ato.directory import entries, labels
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail import services as mail
@@ -62,6 +62,15 @@ def queue() -> dict[str, list]:
 def diff(demande: Demande) -> dict[str, list[Any]]:
     """Field-by-field differences between the published entry and a revision."""
     return entries.diff(entries.from_requis(demande.requis), demande.payload)
+
+
+def review(demande: Demande) -> list[labels.Block]:
+    """The request as staff read it: the entry in words, section by section; for a
+    revision, the published entry beside it, field by field (see :func:`labels.compare`)."""
+    before = None
+    if demande.nature == NatureDemande.MODIFICATION:
+        before = entries.from_requis(demande.requis)
+    return labels.compare(demande.payload, before)
 
 
 def _decide(demande: Demande, statut: StatutDemande, actor: User) -> None:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ato.core.access import Role, requires, staff_blueprint
 from ato.core.errors import DomainError
+from ato.directory import labels
 from ato.directory import services as directory
 from ato.extensions import csrf, db
 from ato.mail import services as mail
@@ -31,14 +32,15 @@ def queue() -> str:
 @requires(Role.MODERATEUR)
 def demande(demande_id: int) -> str:
     item = db.get_or_404(Demande, demande_id)
-    changes = services.diff(item) if item.nature.value == "modification" else None
+    review = services.review(item)
     duplicate = directory.find_duplicate(item.payload)
     if duplicate is not None and duplicate.requis.id == item.requis_id:
         duplicate = None
     return render_template(
         "moderation/demande.html",
         demande=item,
-        changes=changes,
+        review=review,
+        tally=labels.tally(review),
         duplicate=duplicate,
         homonyms=directory.find_homonyms(item.payload, exclude=item.requis_id),
         identifier_checks=services.identifier_checks(item.payload),

@@ -18,6 +18,10 @@ class NatureDemande(enum.StrEnum):
     INSCRIPTION = "inscription"  # a new entry (its requis is pending)
     MODIFICATION = "modification"  # a revision of a published entry (applied on approval)
 
+    @property
+    def label(self) -> str:
+        return {"inscription": "Inscription", "modification": "Mise à jour"}[self.value]
+
 
 class StatutDemande(enum.StrEnum):
     RECUE = "recue"

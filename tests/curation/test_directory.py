@@ -71,9 +71,11 @@ def test_a_revision_replaces_the_published_version_only_on_approval(app, staff, 
             "requis.telephone",
             "service 1.delai_heures",
         }
-    review = staff.get(f"/admin/demandes/{did}").get_data(as_text=True)
-    assert "requis.telephone" in review and "service 1.delai_heures" in review
-    assert "requis.nom" not in review
+    review = html.unescape(staff.get(f"/admin/demandes/{did}").get_data(as_text=True))
+    assert "2 champs modifiés" in review
+    for field in ("Téléphone (standard)", "Délai de réponse annoncé"):
+        assert f'{field} <span class="diff-marker">modifié</span>' in review
+    assert "<ins>05 61 99 99 99</ins>" in review and "<ins>sous 24 h</ins>" in review
     assert decide(staff, did, "publier").status_code == 302
     with app.app_context():
         published = db.session.get(Requis, rid)
