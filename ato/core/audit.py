@@ -65,7 +65,45 @@ class Action(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    Action.EXAMEN: "Prise en charge d'une demande",
+    Action.PUBLICATION: "Publication",
+    Action.REFUS: "Refus",
+    Action.DEMANDE_DE_COMPLEMENT: "Demande de complément",
+    Action.CORRECTION: "Correction avant décision",
+    Action.MODIFICATION_EQUIPE: "Modification par l'équipe",
+    Action.INDISPONIBILITE: "Service indisponible",
+    Action.DISPONIBILITE: "Service de nouveau disponible",
+    Action.ARCHIVAGE: "Archivage",
+    Action.REPUBLICATION: "Nouvelle publication",
+    Action.SUPPRESSION: "Suppression",
+    Action.VERIFICATION: "Vérification par l'équipe",
+    Action.CONFIRMATION: "Confirmation par le contact",
+    Action.CAMPAGNE_CONFIRMATION: "Lien de confirmation envoyé",
+    Action.SIGNALEMENT_TRAITE: "Signalement traité",
+    Action.IMPORT: "Import CSV",
+    Action.CONNEXION: "Connexion",
+    Action.CONNEXION_ECHOUEE: "Connexion échouée",
+    Action.INVITATION: "Invitation",
+    Action.ACTIVATION_COMPTE: "Activation du compte",
+    Action.COMPTE_DESACTIVER: "Compte désactivé",
+    Action.COMPTE_REACTIVER: "Compte réactivé",
+    Action.CHANGEMENT_MOT_DE_PASSE: "Changement de mot de passe",
+    Action.REINITIALISATION_MOT_DE_PASSE: "Réinitialisation du mot de passe",
+    Action.DECONNEXION_PARTOUT: "Déconnexion de tous les appareils",
+    Action.DOUBLE_AUTHENTIFICATION: "Double authentification activée",
+    Action.CODE_DE_SECOURS: "Code de secours utilisé",
+    Action.MODIFICATION_INDICATEUR: "Modification d'un indicateur",
+    Action.PUBLICATION_INDICATEUR: "Publication d'un indicateur",
+    Action.DEPUBLICATION_INDICATEUR: "Retrait d'un indicateur",
+    Action.IMPORT_JEU_DEPARTEMENTAL: "Import d'un jeu départemental",
+    Action.PUBLICATION_JEU_DEPARTEMENTAL: "Publication d'un jeu départemental",
+    Action.DEPUBLICATION_JEU_DEPARTEMENTAL: "Retrait d'un jeu départemental",
+    Action.PURGE: "Purge (durées de conservation)",
+}
 
 
 class Subject(enum.StrEnum):

@@ -9,6 +9,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from ato.core.audit import Action, Subject
 from ato.core.forms import FilterForm, plausible_date, single_line
+from ato.core.text import fold
 
 
 class AuditFilterForm(FilterForm):
@@ -25,4 +26,5 @@ class AuditFilterForm(FilterForm):
 
     def __init__(self, actions: list[Action], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.action.choices = {"": "Toutes"} | {a.value: a.label for a in actions}
+        by_label = sorted(actions, key=lambda a: fold(a.label))
+        self.action.choices = {"": "Toutes"} | {a.value: a.label for a in by_label}

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from ato.core import audit, csvfile
 from ato.core.access import Role, requires, staff_blueprint
+from ato.directory import labels
 from ato.extensions import db
 from ato.journal import services
 from ato.journal.forms import AuditFilterForm
@@ -30,8 +31,13 @@ def index() -> str:
         per_page=PER_PAGE,
         error_out=False,
     )
+    vocabulary = labels.Vocabulary.load()
     return render_template(
-        "journal/journal.html", form=form, page=page, args=form.args(request.args)
+        "journal/journal.html",
+        form=form,
+        page=page,
+        changes={e.id: services.describe(e, vocabulary) for e in page.items},
+        args=form.args(request.args),
     )
 
 

@@ -187,3 +187,11 @@ def test_the_review_keeps_its_decisions_and_identifier_checks(app, staff, submit
     assert "Établissement sans FINESS." in page
     for button in ("Publier", "Demander de compléter", "Refuser"):
         assert f">{button}</button>" in page
+
+
+def test_the_queue_says_the_kind_and_state_in_french(app, staff, submitted):
+    page = html.unescape(staff.get("/admin/").get_data(as_text=True))
+    (line,) = [r["cells"] for t in tables(page) for r in t["rows"] if "Clinique" in r["cells"][0]]
+    assert line[1:2] == ["Établissement de santé"]
+    assert line[-1] == "Reçue"
+    assert "etablissement" not in page and ">recue<" not in page
