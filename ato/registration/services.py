@@ -21,7 +21,7 @@ from ato.core import audit
 from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
-from ato.directory import entries
+from ato.directory import entries, labels
 from ato.directory.models import Requis, Statut
 from ato.extensions import db
 from ato.mail import services as mail
@@ -136,9 +136,15 @@ def _queue_mails(demande: Demande, token: str, new: bool) -> None:
     )
     mail.queue(
         current_app.config["ATO_STAFF_EMAIL"],
-        f"ATO — {'nouvelle demande' if new else 'demande complétée'} "
-        f"({demande.nature.value}) : {name}"[:250],
-        render_template("registration/mail_equipe.txt", demande=demande, new=new),
+        f"ATO — {'nouvelle demande' if new else 'demande complétée'} n° {demande.id} "
+        f"({demande.nature.label.lower()}) : {name}"[:250],
+        render_template(
+            "registration/mail_equipe.txt",
+            demande=demande,
+            new=new,
+            vocabulary=labels.Vocabulary.load(),
+            review_url=external_url("moderation.demande", demande_id=demande.id),
+        ),
     )
 
 
