@@ -16,10 +16,11 @@ from ato.core.errors import DomainError
 from ato.core.models import utcnow
 from ato.curation import services
 from ato.curation.forms import DirectoryFilterForm, MessageForm
-from ato.directory import entries
+from ato.directory import entries, labels
 from ato.directory import services as directory
 from ato.directory.models import Requis, Service, Statut
 from ato.extensions import csrf, db
+from ato.journal import services as journal
 from ato.mail import services as mail
 from ato.registration import staff
 from ato.registration.models import Demande, Signalement
@@ -52,10 +53,13 @@ def fiches() -> str:
 @requires(Role.MODERATEUR)
 def fiche(requis_id: int) -> str:
     requis = db.get_or_404(Requis, requis_id)
+    history = audit.history(Subject.REQUIS, requis.id)
+    vocabulary = labels.Vocabulary.load()
     return render_template(
         "curation/fiche.html",
         requis=requis,
-        history=audit.history(Subject.REQUIS, requis.id),
+        history=history,
+        changes={e.id: journal.describe(e, vocabulary) for e in history},
         demandes=db.session.scalars(
             select(Demande)
             .where(Demande.requis_id == requis.id)

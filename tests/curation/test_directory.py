@@ -248,3 +248,13 @@ def test_a_revision_keeps_a_service_temporarily_unavailable(app, staff):
     with app.app_context():
         service = db.session.get(Requis, rid).services[0]
         assert (service.indisponible, service.indisponible_message) == (True, "Congés")
+
+
+def test_the_history_of_an_entry_reads_in_french(app, staff):
+    with app.app_context():
+        rid = make_requis().id
+    post(staff, f"/admin/fiches/{rid}/archiver")
+    page = html.unescape(staff.get(f"/admin/fiches/{rid}").get_data(as_text=True))
+    history = page[page.index("<h2>Historique</h2>") :]
+    assert "Archivage" in history and "Statut : Publiée → Archivée" in history
+    assert "publiee" not in history
