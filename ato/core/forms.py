@@ -9,6 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, Form, StringField, i18n
 from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import ListWidget
 
 from ato.core.text import (
     CONTROL_MESSAGE,
@@ -110,3 +111,41 @@ class CsvUploadForm(FlaskForm):
         "Fichier CSV (UTF-8 ou Windows, séparateur virgule ou point-virgule)",
         validators=[FileRequired("Choisissez un fichier CSV.")],
     )
+
+
+# --- error summary ------------------------------------------------------------------------------
+
+SUMMARY_SKIPPED = ("CSRFTokenField", "HiddenField")
+
+
+def focus_target(field: Field) -> str:
+    """The id a link to ``field`` should point at: its input, or a group's first box."""
+    if isinstance(field.widget, ListWidget):
+        return f"{field.id}-0"  # a list of checkboxes or radios: its first option
+    return field.id
+
+
+def summary_label(field: Field) -> str:
+    """A field's label as a summary line starts: without the « (facultatif) » mention."""
+    return field.label.text.removesuffix(" (facultatif)")
+
+
+def field_errors(field: Field, context: str = "") -> list[tuple[str, str]]:
+    """``(id to link to, "Label (context) : message")`` for each message of one field."""
+    label = summary_label(field) + (f" ({context})" if context else "")
+    return [(focus_target(field), f"{label} : {e}") for e in field.errors if isinstance(e, str)]
+
+
+class SummarisedForm:
+    """A form whose errors are listed above it, each a link to its field.
+
+    :meth:`error_summary` walks the fields in their declared order (the order
+    the page shows them); a form laid out otherwise overrides it.
+    """
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        items: list[tuple[str, str]] = []
+        for field in self:  # type: ignore[attr-defined]
+            if field.type not in SUMMARY_SKIPPED:
+                items.extend(field_errors(field))
+        return items

@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ato.core.forms import FrenchMeta, email, single_line
+from ato.core.forms import FrenchMeta, SummarisedForm, email, field_errors, single_line
 from ato.directory import schema
 from ato.directory import services as directory
 from ato.directory.models import NatureSpecialite, Public
@@ -71,9 +71,31 @@ def _select(label: str, **kwargs: Any) -> SelectField:
 
 
 class CanalForm(Form):
+    """One way to send a request; its labels are numbered by :meth:`RequisForm.label_rows`."""
+
     Meta = FrenchMeta
     outil = _select("Outil")
-    adresse = StringField("Adresse", validators=[Shown(maxlength=300)])
+    adresse = StringField("Lien, adresse MSSanté ou téléphone", validators=[Shown(maxlength=300)])
+
+
+COVERAGE_LEGEND = "Départements d'où les demandes sont acceptées"
+CANAUX_LEGEND = "Comment vous adresser une demande"
+# The fields of a service block, in the order the page shows them.
+SERVICE_ORDER = (
+    "nom",
+    "specialite",
+    "thematiques",
+    "description",
+    "demandeurs",
+    "pieces",
+    "delai",
+    "public",
+    "disponibilite",
+    "regional",
+    "departements",
+)
+# Optional details of a service, folded unless one of them is filled in or wrong.
+SERVICE_DETAILS = ("description", "demandeurs", "pieces", "delai", "disponibilite", "public")
 
 
 class ServiceForm(Form):
@@ -104,16 +126,29 @@ POSTED_ROW = re.compile(r"services-(?P<service>\d{1,6})-(?:canaux-(?P<canal>\d{1
 SERVICE_FIELDS = {"delai_heures": "delai"}  # entry key -> form field, where they differ
 
 
-class RequisForm(FlaskForm):
+class RequisForm(SummarisedForm, FlaskForm):
     """What every kind of requis fills in; subclasses add their identity fields.
 
     The form renders and collects; :meth:`validate_entry` checks the entry
     through :func:`ato.directory.schema.validate` and puts each error beside
-    its field.
+    its field; :meth:`error_summary` lists them above the form, in page order.
     """
 
     Meta = FrenchMeta
     nature = ""
+    identity_fields: tuple[str, ...] = ()  # the subclass's own fields, in page order
+    common_fields = (
+        "adresse",
+        "code_postal",
+        "ville",
+        "departement",
+        "telephone",
+        "site_web",
+        "contact_nom",
+        "contact_fonction",
+        "contact_email",
+        "contact_telephone",
+    )
 
     adresse = StringField("Adresse", validators=[Shown(maxlength=300)])
     code_postal = StringField("Code postal", validators=[Shown(maxlength=5)])
@@ -139,6 +174,8 @@ class RequisForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.warnings: list[str] = []
         self.entry: dict[str, Any] | None = None
+        self.added: int | None = None  # the service block "Ajouter un service" just made
+        self.removed: int | None = None  # the number of the service just removed
         self.populate_choices()
 
     @classmethod
@@ -239,7 +276,9 @@ class RequisForm(FlaskForm):
         for service in self.services:
             for canal in service.form.canaux:
                 canal.form._errors = None
-            service.form.canaux.errors = [c.errors for c in service.form.canaux]
+            canaux = service.form.canaux
+            own = [e for e in canaux.errors if isinstance(e, str)]  # "au moins un moyen…"
+            canaux.errors = own + [c.errors for c in canaux]
             service.form._errors = None
         self.services.errors = [s.errors for s in self.services]
         self._errors = None
@@ -277,6 +316,70 @@ class RequisForm(FlaskForm):
             entry.form.departements.choices = departements
             for canal in entry.form.canaux:
                 canal.form.outil.choices = outils
+        self.label_rows()
+
+    def label_rows(self) -> None:
+        """Number each channel row's labels: « Moyen 2 : outil », never three « Outil »."""
+        for entry in self.services:
+            for j, canal in enumerate(entry.form.canaux, start=1):
+                canal.form.outil.label.text = f"Moyen {j} : outil"
+                canal.form.adresse.label.text = f"Moyen {j} : lien, adresse MSSanté ou téléphone"
+
+    # --- what the page shows about the form ---------------------------------------------------
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """``(id, text)`` for each error, in page order; the id is empty for a form-level one."""
+        items = [("", e) for e in self.form_errors if isinstance(e, str)]
+        for name in (*self.identity_fields, *self.common_fields):
+            items.extend(field_errors(self[name]))
+        for i, entry in enumerate(self.services):
+            s, context = entry.form, f"service {i + 1}"
+            for name in SERVICE_ORDER:
+                if name == "departements":
+                    label = f"{COVERAGE_LEGEND} ({context})"
+                    items.extend(
+                        (s.regional.id, f"{label} : {e}")
+                        for e in s.departements.errors
+                        if isinstance(e, str)
+                    )
+                else:
+                    items.extend(field_errors(s[name], context))
+            label = f"{CANAUX_LEGEND} ({context})"
+            first = s.canaux[0].form.outil.id if len(s.canaux) else s.nom.id
+            items.extend((first, f"{label} : {e}") for e in s.canaux.errors if isinstance(e, str))
+            for canal in s.canaux:
+                items.extend(field_errors(canal.form.outil, context))
+                items.extend(field_errors(canal.form.adresse, context))
+        if "consentement" in self:
+            items.extend(field_errors(self.consentement))
+        return items
+
+    def service_name(self, index: int) -> str:
+        """How the page names a service: its name, else its specialty, else nothing."""
+        s = self.services[index].form
+        name = (s.nom.data or "").strip()
+        if name or not s.specialite.data:
+            return name
+        return dict(s.specialite.choices or {}).get(s.specialite.data, "")
+
+    def service_details_open(self, index: int) -> bool:
+        """Whether a service's optional details are unfolded: one is filled in, or wrong."""
+        s = self.services[index].form
+        for name in SERVICE_DETAILS:
+            value, default = s[name].data, "tous" if name == "public" else ""
+            if s[name].errors or (value not in (None, default) and str(value).strip()):
+                return True
+        return False
+
+    def service_folded(self, index: int) -> bool:
+        """Whether a service block is folded: complete as far as the page can tell, no error,
+        not the one just added (the entry check still runs on every field when sent)."""
+        s = self.services[index].form
+        if index == self.added or s.errors:
+            return False
+        reached = any((c.form.adresse.data or "").strip() for c in s.canaux)
+        covered = bool(s.regional.data or s.departements.data)
+        return bool((s.nom.data or "").strip() and s.specialite.data and covered and reached)
 
     def handle_service_action(self, action: str) -> bool:
         """'Ajouter un service' / 'Retirer' buttons (no JavaScript needed): True if one was
@@ -295,6 +398,7 @@ class RequisForm(FlaskForm):
         if len(self.services) < MAX_SERVICES:
             self.services.append_entry()
             self.populate_choices()
+            self.added = len(self.services) - 1
 
     def remove_service(self, index: int) -> None:
         if len(self.services) > 1 and 0 <= index < len(self.services):
@@ -304,6 +408,7 @@ class RequisForm(FlaskForm):
             for data in kept:
                 self.services.append_entry(data)
             self.populate_choices()
+            self.removed = index + 1
 
 
 class _FormErrors:
@@ -315,12 +420,14 @@ class _FormErrors:
 
 class EtablissementForm(RequisForm):
     nature = "etablissement"
+    identity_fields = ("nom", "finess")
     nom = StringField("Nom de l'établissement", validators=[Shown(True, 200)])
     finess = StringField("Numéro FINESS (9 chiffres)", validators=[Shown(True)])
 
 
 class LiberalForm(RequisForm):
     nature = "liberal"
+    identity_fields = ("civilite", "prenom", "nom", "rpps", "profession")
     civilite = _select("Civilité", choices={c: c for c in schema.CIVILITES})
     prenom = StringField("Prénom", validators=[Shown(True, 100)])
     nom = StringField("Nom", validators=[Shown(True, 200)])
@@ -334,6 +441,7 @@ class LiberalForm(RequisForm):
 
 class DispositifForm(RequisForm):
     nature = "dispositif"
+    identity_fields = ("nom", "type_dispositif", "finess")
     nom = StringField("Nom du dispositif", validators=[Shown(True, 200)])
     type_dispositif = _select("Type de dispositif", choices=schema.TYPES_DISPOSITIF)
     finess = StringField("Numéro FINESS (facultatif)")
@@ -346,7 +454,7 @@ FORMS: dict[str, type[RequisForm]] = {
 }
 
 
-class SignalementForm(FlaskForm):
+class SignalementForm(SummarisedForm, FlaskForm):
     Meta = FrenchMeta
     categorie = SelectField(
         "Type d'erreur", choices={c.value: c.label for c in CategorieSignalement}

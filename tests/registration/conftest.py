@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -60,3 +61,55 @@ def form_page(client):
         return html, hidden_value(html, "csrf_token"), hidden_value(html, "idempotency_key")
 
     return get
+
+
+class Element(dict):
+    """One element of a page: its tag, its attributes (a dict) and its text."""
+
+    @property
+    def tag(self) -> str:
+        return self["tag"]
+
+    @property
+    def attrs(self) -> dict:
+        return self["attrs"]
+
+    @property
+    def text(self) -> str:
+        return " ".join("".join(self["text"]).split())
+
+
+class _Reader(HTMLParser):
+    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "col", "area", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.open: list[Element] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        element = Element(tag=tag, attrs={k: v if v is not None else "" for k, v in attrs}, text=[])
+        self.elements.append(element)
+        if tag not in self.VOID:
+            self.open.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i].tag == tag:
+                del self.open[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        for element in self.open:
+            element["text"].append(data)
+
+
+def elements(html: str) -> list[Element]:
+    """Every element of a page, in document order (text includes the descendants' text)."""
+    reader = _Reader()
+    reader.feed(html)
+    return reader.elements
+
+
+def by_id(html: str) -> dict[str, Element]:
+    return {e.attrs["id"]: e for e in elements(html) if "id" in e.attrs}
