@@ -21,6 +21,7 @@ from sqlalchemy import select
 from stdnum import luhn
 
 from ato.core.models import utcnow
+from ato.directory.entries import from_requis
 from ato.directory.models import (
     Canal,
     Departement,
@@ -32,6 +33,7 @@ from ato.directory.models import (
     Statut,
 )
 from ato.extensions import db
+from ato.registration.models import Demande, NatureDemande, StatutDemande
 
 DEFAULT_CANAL = ("teleo", "https://teleo.exemple.invalid/demande/test")
 
@@ -243,3 +245,22 @@ def make_lozere_geriatric_unit() -> Requis:
             )
         ],
     )
+
+
+class DemandeFactory(_Factory):
+    """A registration request for a new pending entry, received now (override the dates).
+
+    A decided request (``statut`` publiee or refusee) needs ``decided_at``;
+    a refused or sent-back one needs a ``message``: the database says so.
+    """
+
+    class Meta:
+        model = Demande
+
+    nature = NatureDemande.INSCRIPTION
+    statut = StatutDemande.RECUE
+    requis = factory.LazyFunction(lambda: RequisFactory(statut=Statut.EN_ATTENTE))
+    payload = factory.LazyAttribute(lambda o: from_requis(o.requis))
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    idempotency_key = factory.Sequence(lambda n: f"cle-de-test-{n:012d}")
+    contact_email = "contact@exemple.invalid"

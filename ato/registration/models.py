@@ -78,6 +78,8 @@ class Demande(db.Model):  # type: ignore[name-defined]
     contact_email: Mapped[str] = mapped_column(String(254))
     message: Mapped[str | None] = mapped_column(Text)
     submissions: Mapped[int] = mapped_column(Integer, default=1)
+    # When the submitter last completed and sent it again ("à compléter"); null if never.
+    resubmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when staff edited the published entry themselves (a staff revision).
     auteur_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")

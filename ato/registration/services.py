@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import statistics
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,6 +72,95 @@ def find_by_key(key: str) -> Demande | None:
     return db.session.scalar(select(Demande).where(Demande.idempotency_key == key))
 
 
+# --- the tracking page ---------------------------------------------------------------------------
+
+OPEN_STATUTS = (StatutDemande.RECUE, StatutDemande.EN_COURS)
+ESTIMATE_WINDOW = timedelta(days=90)
+ESTIMATE_MIN_DECIDED = 5  # fewer decisions than this make no honest estimate
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the queue says about an open request: how many come before it, how long it takes.
+
+    ``median`` is the median time from sending to decision of the requests
+    decided in the last :data:`ESTIMATE_WINDOW`, or None when fewer than
+    :data:`ESTIMATE_MIN_DECIDED` were (``decided`` says how many).
+    """
+
+    ahead: int
+    decided: int
+    median: timedelta | None
+
+    @property
+    def typical(self) -> str | None:
+        """The median in words, or None when there is none."""
+        return None if self.median is None else duration_words(self.median)
+
+
+def estimate(demande: Demande, now: datetime | None = None) -> Estimate:
+    """The live queue's answer for ``demande`` (staff's own revisions are not requests)."""
+    since = (now or utcnow()) - ESTIMATE_WINDOW
+    from_public = Demande.auteur_id.is_(None)
+    decided = db.session.execute(
+        select(Demande.created_at, Demande.decided_at).where(
+            from_public, Demande.decided_at.is_not(None), Demande.decided_at >= since
+        )
+    ).all()
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Demande)
+        .where(
+            from_public,
+            Demande.statut.in_(OPEN_STATUTS),
+            Demande.id != demande.id,
+            Demande.created_at < demande.created_at,
+        )
+    )
+    durations = [decided_at - created_at for created_at, decided_at in decided]
+    median = statistics.median(durations) if len(durations) >= ESTIMATE_MIN_DECIDED else None
+    return Estimate(ahead=ahead or 0, decided=len(durations), median=median)
+
+
+def duration_words(duration: timedelta) -> str:
+    """A typical wait in words, rounded as people say it: ``environ 5 h``, ``environ 3 jours``."""
+    hours = max(1, int(duration.total_seconds() / 3600 + 0.5))  # halves round up
+    if hours < 24:
+        return f"environ {hours} h"
+    days = int(hours / 24 + 0.5)
+    return "environ 1 jour" if days == 1 else f"environ {days} jours"
+
+
+def readable_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A sent entry as people read it: every code and slug in words (see ``labels``).
+
+    Identity fields left empty are None; each service says its coverage and
+    its channels as sentences.
+    """
+    words = labels.Vocabulary.load()
+    requis = {
+        key: words.value(key, value) if value not in (None, "") else None
+        for key, value in entry["requis"].items()
+    }
+    services = []
+    for s in entry["services"]:
+        service = {
+            key: words.value(key, s.get(key)) if s.get(key) not in (None, "", []) else None
+            for key in ("nom", "specialite", "thematiques", "description", "demandeurs", "pieces")
+        }
+        service["disponibilite"] = s.get("disponibilite") or None
+        service["public"] = words.value("public", s.get("public"))
+        service["delai"] = words.value("delai_heures", s.get("delai_heures"))
+        service["couverture"] = (
+            "toute l'Occitanie"
+            if s.get("regional")
+            else words.value("departements", s.get("departements"))
+        )
+        service["canaux"] = [words.channel(c) for c in s.get("canaux") or []]
+        services.append(service)
+    return {"nature": entry["nature"], "requis": requis, "services": services}
+
+
 # --- operations ---------------------------------------------------------------------------------
 
 
@@ -90,6 +181,7 @@ def resubmit(demande: Demande, entry: dict[str, Any], token: str) -> None:
     demande.statut = StatutDemande.RECUE
     demande.message = None
     demande.submissions += 1
+    demande.resubmitted_at = utcnow()
     demande.contact_email = entry["contact"]["email"]
     if demande.nature == NatureDemande.INSCRIPTION:
         entries.apply(demande.requis, entry)
@@ -130,8 +222,7 @@ def _queue_mails(demande: Demande, token: str, new: bool) -> None:
     # mail carries nothing else they typed (a name could be "URGENT: renew your card at…").
     mail.queue(
         demande.contact_email,
-        f"ATO — votre demande n° {demande.id} est "
-        f"{'enregistrée' if new else 'complétée et reçue'}",
+        f"ATO — votre demande n° {demande.id} est {'enregistrée' if new else 'complétée et reçue'}",
         render_template("registration/mail_accuse.txt", demande=demande, link=link, new=new),
     )
     mail.queue(

@@ -169,6 +169,8 @@ def suivi(token: str) -> str | Response | tuple[str, int]:
     page = render_template(
         "registration/suivi.html",
         demande=demande,
+        sent=services.readable_entry(demande.payload),
+        estimate=services.estimate(demande) if demande.statut in services.OPEN_STATUTS else None,
         form=form,
         nature=nature,
         nouveau=request.args.get("nouveau") == "1",
