@@ -32,6 +32,7 @@ from ato.directory import services as directory
 from ato.directory.models import (
     Canal,
     NatureRequis,
+    NatureSpecialite,
     Outil,
     Requis,
     Service,
@@ -82,6 +83,7 @@ class FacetValue:
     label: str
     count: int
     selected: bool
+    group: str = ""  # a specialty's kind: the specialties, then the thématiques
 
 
 @dataclass(frozen=True)
@@ -569,6 +571,14 @@ def _search_sql(
 # --- presentation -----------------------------------------------------------------------------
 
 
+# The specialty facet in two groups, as the directory's own lists name them.
+FACET_GROUPS = {
+    NatureSpecialite.SPECIALITE: "Spécialités médicales",
+    NatureSpecialite.THEMATIQUE: "Pathologies et thématiques",
+}
+_GROUP_ORDER = {label: i for i, label in enumerate(FACET_GROUPS.values())}
+
+
 def _facet_values(counts: dict[str, Counter], filters: Filters) -> dict[str, list[FacetValue]]:
     """Facet values with a non-zero count, labelled, selected ones kept even at zero.
 
@@ -591,15 +601,26 @@ def _facet_values(counts: dict[str, Counter], filters: Filters) -> dict[str, lis
         "type": filters.type,
         "outil": filters.outil,
     }
+    groups = {
+        "specialite": {
+            s.slug: FACET_GROUPS[s.nature] for s in directory.specialites()
+        }
+    }
     result: dict[str, list[FacetValue]] = {}
     for dimension in DIMENSIONS:
         values = [
-            FacetValue(value, label, counts[dimension].get(value, 0), selected[dimension] == value)
+            FacetValue(
+                value,
+                label,
+                counts[dimension].get(value, 0),
+                selected[dimension] == value,
+                groups.get(dimension, {}).get(value, ""),
+            )
             for value, label in labels[dimension].items()
             if counts[dimension].get(value, 0) or selected[dimension] == value
         ]
         if dimension in ("specialite", "outil"):
-            values.sort(key=lambda v: (-v.count, directory.sort_key(v.label)))
+            values.sort(key=lambda v: (_GROUP_ORDER.get(v.group, 0), -v.count, directory.sort_key(v.label)))
         result[dimension] = values
     return result
 

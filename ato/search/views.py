@@ -10,6 +10,7 @@ from ato.directory.models import Outil
 from ato.extensions import db, limiter
 from ato.search import clinical, services
 from ato.search.forms import SearchForm
+from ato.web import nombre
 
 bp = Blueprint("search", __name__)
 
@@ -28,15 +29,50 @@ def search() -> str:
         from ato.search.query import parse, vocabulary
 
         services.record_miss(params, parse(params.q, vocabulary()).normalised)
+    filters = active_filters(form, params)
     return render_template(
         "search/search.html",
         form=form,
         params=params,
         results=results,
         messages=messages,
+        filters=filters,
+        title=page_title(params, results, filters),
         url_with=_url_with(params),
         departements={d.code: d for d in directory.departements()},
     )
+
+
+FILTERS = ("departement", "specialite", "type", "outil")
+
+
+def active_filters(form: SearchForm, params: services.SearchParams) -> list[tuple[str, str]]:
+    """The filters in effect as (parameter, label), in the order of the facets."""
+    found = []
+    for name in FILTERS:
+        value = getattr(params, name)
+        if value:
+            found.append((name, dict(form.choices[name]).get(value, value)))
+    return found
+
+
+def page_title(
+    params: services.SearchParams,
+    results: services.SearchResults | None,
+    filters: list[tuple[str, str]],
+) -> str:
+    """What the tab and the history say of this page: words, filters, count and page.
+
+    e.g. « « cardiologie », Haute-Garonne (31) — 12 résultats, page 2 sur 3 ».
+    """
+    what = [f"« {params.q.strip()} »"] if params.q.strip() else []
+    what += [label for _, label in filters]
+    if results is None:
+        return "Rechercher un recours"
+    count = f"{nombre(results.total)} résultat{'s' if results.total > 1 else ''}"
+    if results.pages > 1:
+        count += f", page {params.page} sur {results.pages}"
+    return f"Recherche {', '.join(what)} — {count}" if what else f"Recherche — {count}"
 
 
 @bp.app_context_processor

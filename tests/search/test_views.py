@@ -66,7 +66,7 @@ def test_facet_links_combine_with_the_current_filters(client, corpus):
 
 def test_facets_hide_values_without_results(client, corpus):
     html = page(client, "/recherche?q=dermato")
-    assert "Aveyron (12)" not in html.split('id="resultats-titre"')[0].split("facettes-titre")[1]
+    assert "Aveyron (12)" not in html.split('id="facettes-titre"')[1]
 
 
 def test_sort_by_name(client, corpus):
@@ -166,9 +166,52 @@ def test_a_second_place_word_is_kept(client, geriatrics, q):
     assert "2 résultats" in html
 
 
-def test_results_can_be_reached_without_tabbing_through_the_facets(client, corpus):
+def test_results_come_before_the_facets_in_the_page(client, corpus):
     html = page(client, "/recherche?q=dermato")
-    assert html.index('href="#resultats-titre"') < html.index('class="facets"')
+    assert html.index('class="result-list"') < html.index('class="facets"')
+    assert 'href="#facettes-titre"' in html  # a phone reaches the facets by a link
+
+
+def test_one_way_to_filter_the_facets(client, corpus):
+    html = page(client, "/recherche?q=dermato&departement=31")
+    assert 'name="departement"' in html  # kept, hidden, for the next words typed
+    assert '<select id="departement"' not in html and '<select id="specialite"' not in html
+    assert "Filtres appliqués" in html
+
+
+def title_of(html):
+    return re.search(r"<title>(.*?) — ATO", html, re.S).group(1).replace("&#34;", '"')
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("/recherche", "Rechercher un recours"),
+        ("/recherche?q=plaies", "Recherche « plaies » — 25 résultats, page 1 sur 2"),
+        ("/recherche?q=plaies&page=2", "Recherche « plaies » — 25 résultats, page 2 sur 2"),
+        (
+            "/recherche?q=plaies&departement=31&situe=1",
+            "Recherche « plaies », Haute-Garonne (31) — 12 résultats",
+        ),
+        ("/recherche?specialite=cardiologie", "Recherche Cardiologie — 1 résultat"),
+        ("/recherche?q=zzzz", "Recherche « zzzz » — 0 résultat"),
+    ],
+)
+def test_the_title_says_words_filters_count_and_page(client, corpus, url, title):
+    assert title_of(page(client, url)) == title
+
+
+def test_the_specialty_facet_groups_specialties_and_thematiques(app, client, corpus):
+    with app.app_context():
+        make_requis(
+            nom="Clinique fictive des plaies",
+            services=[make_service("dermatologie", thematiques=("plaies-et-cicatrisation",))],
+        )
+    html = page(client, "/recherche?q=plaies").split('id="facet-specialite"')[1]
+    html = html.split("</section>")[0]
+    assert html.index("Spécialités médicales") < html.index("Dermatologie")
+    assert html.index("Dermatologie") < html.index("Pathologies et thématiques")
+    assert html.index("Pathologies et thématiques") < html.index("Plaies et cicatrisation")
 
 
 def test_zero_results_show_no_empty_facet_heading(client, corpus):
