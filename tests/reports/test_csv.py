@@ -12,7 +12,7 @@ from ato.extensions import db
 from ato.reports import services
 from ato.reports.models import Indicateur
 from tests.factories import make_requis, make_service
-from tests.reports.conftest import TEST_DEMAND, assert_csv_equals_table, publish_dataset
+from tests.reports.conftest import TEST_DEMAND, assert_csv_equals_table, csv_rows, publish_dataset
 
 LIVE = [
     "comparaison-fin-2023",
@@ -50,10 +50,25 @@ def test_dataset_csv_parses_and_equals_its_table(app, client, seeded):
 
 
 @pytest.mark.parametrize("slug", ["teleo-2023", "teleconsultation-2023", "annuaire-ato"])
-def test_key_figures_csv_parses_and_equals_its_table(client, seeded, slug):
+def test_key_figures_are_shown_once_and_their_csv_has_one_line_per_card(client, seeded, slug):
+    import html as htmllib
+    import re
+
+    from tests.reports.conftest import plain
+
     html = client.get(f"/rapports/{slug}").get_data(as_text=True)
-    data = client.get(f"/rapports/{slug}/indicateurs.csv").data
-    assert_csv_equals_table(html, "tableau-indicateurs", data)
+    rows = csv_rows(client.get(f"/rapports/{slug}/indicateurs.csv").data)
+    cards = [
+        plain(htmllib.unescape(re.sub(r"<[^>]+>", " ", card)))
+        for card in re.findall(
+            r'<li id="indicateur-[^"]+" class="indicateur">(.*?)</li>', html, re.S
+        )
+    ]
+    assert rows[0][:2] == ["Indicateur", "Valeur"]
+    assert len(cards) == len(rows) - 1 > 0
+    for card, row in zip(cards, rows[1:], strict=True):
+        assert plain(row[0]) in card and plain(row[6]) in card  # label and source
+    assert 'id="tableau-indicateurs"' not in html  # no table repeating the cards
 
 
 def test_the_same_chart_is_the_same_on_the_topic_page_and_its_own_page(client, seeded, directory):

@@ -62,9 +62,9 @@ def test_the_map_has_a_table_beside_it(map_page):
 def test_map_classes_follow_the_source_legend_and_bounds_go_up(map_page):
     svg = the_map(map_page)
     shade = {p.get("data-code"): p.get("class") for p in svg.findall(f"{SVG}path")}
-    assert shade["11"] == shade["30"] == "zone teinte-2"  # 5 000 and 7 300: « plus de 5 000 »
+    assert shade["11"] == shade["30"] == "zone teinte-1"  # 5 000 and 7 300: « plus de 5 000 »
     assert shade["12"] == shade["09"] == "zone teinte-0"  # 4 999 and 1 200: « moins de 5 000 »
-    assert shade["31"] == "zone teinte-4"  # 25 000: « plus de 10 000 »
+    assert shade["31"] == "zone teinte-2"  # 25 000: « plus de 10 000 »
 
 
 def test_a_missing_value_is_drawn_as_not_given_never_as_zero():
@@ -81,10 +81,12 @@ def test_a_missing_value_is_drawn_as_not_given_never_as_zero():
     [
         ([0, 0], ["aucun"]),
         ([0, 1, 2], ["aucun", "1", "2"]),
-        ([3, 13, 8], ["aucun", "1 à 4", "5 à 8", "9 à 12", "13 à 16"]),
+        ([0, 13, 8], ["aucun", "8 à 10", "11 à 13"]),
+        ([3, 13, 8], ["3 à 6", "7 à 10", "11 à 14"]),
+        ([8, 9, 13, 11], ["8 à 9", "10 à 11", "12 à 13"]),
     ],
 )
-def test_count_classes_start_with_none_and_cover_the_maximum(counts, labels):
+def test_count_classes_start_with_none_if_any_and_spread_over_the_counts(counts, labels):
     classes = svg.classes_for_counts(counts)
     assert [plain(c.libelle) for c in classes] == labels
     assert all(svg.classify(n, classes) is not None for n in counts)
