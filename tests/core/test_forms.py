@@ -2,6 +2,7 @@
 is refused by PostgreSQL and would otherwise be a server error)."""
 
 import html
+import re
 
 import pytest
 from sqlalchemy import select
@@ -44,6 +45,12 @@ def _page(response):
     return html.unescape(response.get_data(as_text=True))
 
 
+def _beside_fields(page: str) -> str:
+    """The page without its error summary, which repeats each error as a link to its field."""
+    summary = re.search(r'<ul class="error-summary-list">.*?</ul>', page, re.S)
+    return page.replace(summary.group(0), "") if summary else page
+
+
 def test_a_nul_byte_in_the_login_address_is_refused_in_french(client):
     page = client.get("/connexion").get_data(as_text=True)
     response = client.post(
@@ -64,7 +71,9 @@ def test_a_nul_byte_in_an_error_report_is_refused_in_french(app, client):
         url, data={"csrf_token": csrf_of(page), "categorie": "autre", "commentaire": NUL}
     )
     assert response.status_code == 422
-    assert _page(response).count(CONTROL_MESSAGE) == 1  # said once, whatever else checks it
+    # said once beside the field, whatever else checks it, and listed once in the summary
+    assert _beside_fields(_page(response)).count(CONTROL_MESSAGE) == 1
+    assert _page(response).count(CONTROL_MESSAGE) == 2
     with app.app_context():
         assert db.session.scalars(select(Signalement)).all() == []
 
@@ -78,7 +87,8 @@ def test_a_nul_byte_in_a_service_description_is_refused_beside_the_field(app, cl
     )
     response = client.post("/inscription/etablissement", data=data)
     assert response.status_code == 422
-    assert _page(response).count(CONTROL_MESSAGE) == 1  # said once, beside the field
+    assert _beside_fields(_page(response)).count(CONTROL_MESSAGE) == 1  # once, beside the field
+    assert _page(response).count(CONTROL_MESSAGE) == 2  # and once in the summary
     with app.app_context():
         assert db.session.scalars(select(Demande)).all() == []
 
