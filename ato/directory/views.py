@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ato.core.models import paris_day
 from ato.directory import services
 from ato.directory.models import Departement, NatureSpecialite
 from ato.extensions import db
@@ -89,7 +90,15 @@ def requis(requis_id: int, slug: str | None = None) -> str | Response:
         abort(404)
     if slug != entry.slug:
         return redirect(url_for(".requis", requis_id=entry.id, slug=entry.slug), 301)
-    return render_template("directory/requis.html", requis=entry)
+    today = paris_day()
+    return render_template(
+        "directory/requis.html",
+        requis=entry,
+        today=today,
+        alternatives={
+            s.id: services.alternatives(s, today) for s in entry.services if s.unavailable_on(today)
+        },
+    )
 
 
 @bp.get("/accessibilite")
