@@ -246,7 +246,7 @@ def test_accessibility_and_legal_pages_exist(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert "Modèle à compléter" not in text_of(response)  # never a template shown to the public
-    assert "non renseigné (instance de démonstration)" in text_of(response)  # unset outside prod
+    assert "Instance de démonstration : " in html.unescape(text_of(response))  # unset outside prod
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES + ["/requis/{located}/ch-fictif-de-montpellier"])
