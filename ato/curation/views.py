@@ -14,6 +14,7 @@ from ato.core.access import Role, requires, staff_blueprint
 from ato.core.audit import Subject
 from ato.core.errors import DomainError
 from ato.core.models import paris_day, utcnow
+from ato.core.text import plural
 from ato.curation import services
 from ato.curation.forms import ClosureForm, DirectoryFilterForm, MessageForm
 from ato.directory import entries, labels
@@ -216,7 +217,10 @@ def campaign() -> Response:
     sent, skipped = services.send_campaign(ids, current_user)
     db.session.commit()
     mail.nudge()
-    message = f"{len(sent)} demande(s) de confirmation envoyée(s)."
+    message = (
+        plural(len(sent), "demande de confirmation envoyée", "demandes de confirmation envoyées")
+        + "."
+    )
     if skipped:
         message += (
             " Sans envoi (non publiée ou sans courriel) : "

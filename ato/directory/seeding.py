@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from ato.core.models import paris_day, utcnow
-from ato.core.text import normalize_email
+from ato.core.text import normalize_email, plural
 from ato.directory import entries, schema
 from ato.directory.models import (
     Departement,
@@ -45,7 +45,7 @@ class SeedSummary:
     updated: int = 0
 
     def __str__(self) -> str:
-        return f"{self.created} créé(s), {self.updated} mis à jour"
+        return f"{plural(self.created, 'créé')}, {self.updated} mis à jour"
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -266,3 +266,70 @@ def test_the_fiche_links_to_other_recourses_with_the_article(client, app):
     with app.app_context():
         rid = make_requis(departement="34").id
     assert "Autres recours dans l'Hérault" in page_of(client, rid)
+
+
+# --- French -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "title"), [(1, "1 service de télé-expertise"), (2, "2 services de télé-expertise")]
+)
+def test_the_fiche_counts_its_services_in_good_french(client, app, count, title):
+    with app.app_context():
+        rid = make_requis(services=[make_service() for _ in range(count)]).id
+    assert f">{title}</h2>" in page_of(client, rid)
+
+
+def test_each_kind_of_tool_gets_its_own_phrase(client, app):
+    with app.app_context():
+        rid = make_requis(
+            services=[
+                make_service(
+                    canaux=(
+                        ("teleo", "https://teleo.exemple.invalid/x"),
+                        ("formulaire", "https://formulaire.exemple.invalid/x"),
+                        ("mssante", "avis@exemple.mssante.fr"),
+                        ("telephone", "05 61 00 00 00"),
+                    )
+                )
+            ]
+        ).id
+    page = re.sub(r"\s+", " ", page_of(client, rid))
+    assert "Adresser via TéléO" in page
+    assert "Remplir le formulaire en ligne" in page and "Adresser via Formulaire" not in page
+    assert "Écrire par messagerie sécurisée (MSSanté)" in page
+    assert 'Appeler le</span> <span class="canal-address">05 61 00 00 00' in page
+
+
+@pytest.mark.parametrize(("count", "words"), [(1, "1 résultat"), (2, "2 résultats")])
+def test_search_results_are_counted_in_good_french(client, app, count, words):
+    with app.app_context():
+        for _ in range(count):
+            make_requis(services=[make_service("rhumatologie", nom="Rhumatologie")])
+    page = client.get("/recherche?q=rhumatologie").get_data(as_text=True)
+    assert f">{words} pour" in page
+
+
+def test_no_page_writes_an_optional_plural_or_gender():
+    """« situé(s) », « inconnu(e) » and the like: every count goes through one helper. Templates
+    are read whole; Python files, their string literals only."""
+    import io
+    import tokenize
+    from pathlib import Path
+
+    pattern = re.compile(r"\w\((s|e|es|aux)\)")
+    root = Path(__file__).parents[2]
+    found = []
+    for path in [*(root / "templates").rglob("*.*"), *(root / "ato").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+            texts = [t.string for t in tokens if t.type == tokenize.STRING]
+        else:
+            texts = text.splitlines()
+        found += [
+            f"{path.relative_to(root)}: {t.strip()[:80]}"
+            for t in texts
+            if pattern.search(t.replace("http(s)", ""))
+        ]
+    assert found == []
