@@ -191,7 +191,7 @@ def test_0015_turns_the_unavailable_flag_into_a_closure_from_today(
 
     fresh = _fresh_app(app_config, tmp_path, monkeypatch)
     with fresh.app_context():
-        upgrade(revision="0013")
+        upgrade(revision="0014")
         with db.engine.begin() as connection:
             _reference_rows(connection)
             connection.exec_driver_sql(
@@ -263,7 +263,7 @@ def test_0015_goes_down_keeping_a_current_closure_as_the_flag(app_config, tmp_pa
                     f"({id_}, 1, {id_}, 'S{id_}', 1, 'tous', 1, '{start}', "
                     f"{'NULL' if end is None else repr(end)})"
                 )
-        downgrade(revision="0013")
+        downgrade(revision="0014")
         with db.engine.connect() as connection:
             flags = connection.exec_driver_sql(
                 "SELECT id, indisponible FROM service ORDER BY id"

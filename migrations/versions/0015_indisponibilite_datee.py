@@ -16,7 +16,7 @@ article each département takes.
 Only ``ALTER TABLE ADD/DROP COLUMN``: no table is rebuilt.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from datetime import datetime
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

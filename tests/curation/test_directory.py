@@ -185,6 +185,9 @@ def test_a_closure_set_by_staff_applies_during_its_dates_only(app, staff):
         assert (service.indisponible_du, service.indisponible_au) == (today, end)
         changes = _audit("indisponibilite")[0].changes
         assert changes[f"service {service.nom}.indisponible_au"] == [None, end.isoformat()]
+    staff_page = html.unescape(staff.get(page).get_data(as_text=True))
+    history = staff_page[staff_page.index("<h2>Historique</h2>") :]
+    assert "Indisponible jusqu'au" in history and date_fr(end) in history
     post(staff, f"/admin/services/{sid}/disponibilite", {"annuler": "1"}, page=page)
     public = staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
     assert "Indisponible" not in public
