@@ -9,6 +9,8 @@ otherwise be one guess away.
 from __future__ import annotations
 
 import os
+import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,10 @@ LEGAL_SETTINGS = {
     "ATO_LEGAL_HOST": "l'hébergeur : nom, adresse, téléphone (certification HDS s'il y a lieu)",
     "ATO_LEGAL_BASIS": "la base légale du traitement (confirmée par le DPO)",
     "ATO_LEGAL_DPO": "l'adresse du délégué à la protection des données",
-    "ATO_ACCESSIBILITY_STATUS": "l'état de conformité RGAA (date de l'audit, taux)",
+    "ATO_ACCESSIBILITY_STATUS": (
+        "le dernier audit RGAA : « AAAA-MM-JJ taux » (ex. « 2026-10-15 87,5 »), "
+        "ou « aucun » tant qu'aucun audit n'a été réalisé"
+    ),
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -79,6 +84,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_CONTACT_EMAIL": env.get("ATO_CONTACT_EMAIL", "contact@ato.invalid"),
         # What the legal notice and the accessibility statement say (required in production).
         **{key: env.get(key, "") for key in LEGAL_SETTINGS},
+        # The multi-year accessibility plan and this year's action plan: a web address or a
+        # short text (optional: the statement says when there is none yet).
+        "ATO_ACCESSIBILITY_PLAN": env.get("ATO_ACCESSIBILITY_PLAN", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": ato_env == "production",
@@ -183,6 +191,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         or len(set(config["SECRET_KEY"])) < 12  # "aaaa…" or "abab…" is long, not random
     ):
         raise ConfigError("ATO_SECRET_KEY doit être une valeur aléatoire d'au moins 32 caractères.")
+    accessibility_audit(config["ATO_ACCESSIBILITY_STATUS"])  # a malformed value stops here
     missing = [key for key in LEGAL_SETTINGS if not config[key].strip()]
     if config["ATO_ENV"] == "production" and missing:
         raise ConfigError(
@@ -192,6 +201,31 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             + "."
         )
     return config
+
+
+def accessibility_audit(value: str) -> tuple[date, float] | None:
+    """``ATO_ACCESSIBILITY_STATUS`` read: the date and the rate (percentage of RGAA criteria
+    met) of the last audit, or None for « aucun » (or unset: no audit, the site is then
+    « non conforme » by the RGAA's own rule). Anything else stops the start-up: the
+    statement must never show a status nobody can check."""
+    text = value.strip()
+    if not text or text.lower() == "aucun":
+        return None
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[\s;,]+(\d{1,3}(?:[.,]\d+)?)\s*%?", text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        audit = date.fromisoformat(match.group(1))
+        rate = float(match.group(2).replace(",", "."))
+        if not 0 <= rate <= 100:
+            raise ValueError(text)
+    except ValueError:
+        raise ConfigError(
+            f"ATO_ACCESSIBILITY_STATUS vaut {value!r} : indiquez "
+            + LEGAL_SETTINGS["ATO_ACCESSIBILITY_STATUS"]
+            + "."
+        ) from None
+    return audit, rate
 
 
 def _database_url(url: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -14,7 +14,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from ato.core.models import PARIS
+from ato.core.models import PARIS, paris_day, utcnow
+from ato.core.text import plural, plural_form
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,20 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.filters.update(
-        date_fr=date_fr, datetime_fr=datetime_fr, nombre=nombre, delai=delai, attente=attente
+        date_fr=date_fr,
+        datetime_fr=datetime_fr,
+        nombre=nombre,
+        delai=delai,
+        attente=attente,
+        periode_fr=periode_fr,
+        anciennete=anciennete,
+        mois_ecoules=mois_ecoules,
+        pluriel=plural,
+        accord=plural_form,
     )
+    # What pages date things against: now (UTC) and today (Europe/Paris), called by
+    # templates and macros alike (imported macros see globals, not the page's context).
+    app.jinja_env.globals.update(maintenant=utcnow, aujourdhui=paris_day)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -193,11 +206,55 @@ def _paris(value: datetime) -> datetime:
     return value.astimezone(PARIS)
 
 
-def date_fr(value: datetime | None, fmt: str = "long") -> str:
-    """``22 novembre 2026`` in Europe/Paris; empty for None."""
+def date_fr(value: datetime | date | None, fmt: str = "long") -> str:
+    """``22 novembre 2026`` in Europe/Paris (a ``date`` is already a Paris day); empty for
+    None. The first of the month is written « 1er »."""
     if value is None:
         return ""
-    return format_date(_paris(value).date(), format=fmt, locale=LOCALE)
+    day = _paris(value).date() if isinstance(value, datetime) else value
+    text = format_date(day, format=fmt, locale=LOCALE)
+    if fmt == "long" and day.day == 1:
+        text = "1er" + text[1:]
+    return text
+
+
+def periode_fr(start: date, end: date | None) -> str:
+    """A span of days: « du 14 au 31 décembre 2026 », « du 21 décembre 2026 au 3 janvier
+    2027 », « le 14 décembre 2026 », « à partir du 14 décembre 2026 » (no end)."""
+    if end is None:
+        return "à partir du " + date_fr(start)
+    if end == start:
+        return "le " + date_fr(start)
+    if (start.year, start.month) == (end.year, end.month):
+        first = date_fr(start).split(" ")[0]
+    elif start.year == end.year:
+        first = date_fr(start).rsplit(" ", 1)[0]
+    else:
+        first = date_fr(start)
+    return f"du {first} au {date_fr(end)}"
+
+
+def mois_ecoules(since: datetime, now: datetime | None = None) -> int:
+    """Whole calendar months from ``since`` to ``now`` (Europe/Paris days)."""
+    start, end = paris_day(since), paris_day(now)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (end.day < start.day)
+
+
+def anciennete(since: datetime, now: datetime | None = None) -> str:
+    """How long ago, in words: « aujourd'hui », « hier », « il y a 12 jours », « il y a 3
+    mois », « il y a 2 ans » (whole Europe/Paris days and calendar months)."""
+    days = (paris_day(now) - paris_day(since)).days
+    if days <= 0:
+        return "aujourd'hui"
+    if days == 1:
+        return "hier"
+    months = mois_ecoules(since, now)
+    if months < 1:
+        return "il y a " + plural(days, "jour")
+    if months < 24:
+        return "il y a " + plural(months, "mois", "mois")
+    return "il y a " + plural(months // 12, "an")
 
 
 def datetime_fr(value: datetime | None) -> str:
@@ -220,7 +277,7 @@ def attente(since: datetime | None, now: datetime | None = None) -> str:
     days = ((now or datetime.now(UTC)) - since).days
     if days < 1:
         return "aujourd'hui"
-    return "1 jour" if days == 1 else f"{days} jours"
+    return plural(days, "jour")
 
 
 def delai(hours: int | None) -> str:
@@ -229,5 +286,4 @@ def delai(hours: int | None) -> str:
         return "non précisé"
     if hours < 72 or hours % 24:
         return f"sous {hours} h"
-    days = hours // 24
-    return f"sous {days} jours"
+    return "sous " + plural(hours // 24, "jour")

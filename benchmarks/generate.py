@@ -379,7 +379,6 @@ def generate(n_services: int, seed: int = 2026, batch: int = 2000) -> int:
                     "disponibilite": "Du lundi au vendredi",
                     "public": rng.choice(["tous", "adulte", "pediatrique"]),
                     "couverture_regionale": regional,
-                    "indisponible": False,
                 }
             )
             if not regional:

@@ -38,7 +38,7 @@ PRODUCTION = {
     "ATO_LEGAL_HOST": "Hébergeur fictif, Toulouse",
     "ATO_LEGAL_BASIS": "article 6.1.e du RGPD (exemple)",
     "ATO_LEGAL_DPO": "dpo@exemple.fr",
-    "ATO_ACCESSIBILITY_STATUS": "audit fictif du 1er janvier 2026, 80 % des critères",
+    "ATO_ACCESSIBILITY_STATUS": "2026-01-01 80",
 }
 
 

@@ -148,3 +148,80 @@ def test_the_legal_pages_show_the_configured_values_and_no_placeholder(client, a
     assert "Hébergeur fictif, Toulouse" in legal
     for page in (legal, accessibility):
         assert "Modèle à compléter" not in page and "[" not in page.split("<main", 1)[1]
+
+
+@pytest.mark.parametrize("value", ["audit fictif, 80 %", "2026-13-01 80", "2026-01-01 120", "80"])
+def test_an_accessibility_status_nobody_can_read_stops_the_start(tmp_path, value):
+    with pytest.raises(ConfigError, match="ATO_ACCESSIBILITY_STATUS"):
+        load(str(tmp_path), {"ATO_ENV": "development", "ATO_ACCESSIBILITY_STATUS": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "non conforme"),
+        ("aucun", "non conforme"),
+        ("2026-10-15 40", "non conforme"),
+        ("2026-10-15 87,5", "partiellement conforme"),
+        ("2026-10-15;100 %", "totalement conforme"),
+    ],
+)
+def test_the_statement_says_the_conformity_its_audit_gives(client, app, value, expected):
+    import html
+
+    app.config["ATO_ACCESSIBILITY_STATUS"] = value
+    try:
+        page = html.unescape(client.get("/accessibilite").get_data(as_text=True))
+    finally:
+        app.config["ATO_ACCESSIBILITY_STATUS"] = ""
+    state = page[page.index('id="conformite"') : page.index('id="non-accessibles"')]
+    assert f"<strong>{expected}</strong>" in state
+    if value.startswith("2026"):
+        assert "réalisé le 15 octobre 2026" in state
+        assert f"{value.split()[-1].split(';')[-1].rstrip(' %')} % des critères" in state
+    else:
+        assert "aucun audit de conformité n'a encore été réalisé" in state
+
+
+def test_the_statement_has_every_section_the_rgaa_requires(client):
+    import html
+
+    page = html.unescape(client.get("/accessibilite").get_data(as_text=True))
+    for title in (
+        "État de conformité",
+        "Contenus non accessibles",
+        "Établissement de cette déclaration",
+        "Retour d'information et contact",
+        "Voies de recours",
+        "Schéma pluriannuel et plan d'action",
+    ):
+        assert f">{title}</h2>" in page
+    assert "Défenseur des droits" in page and "axe-core" in page
+    assert "une fiche de quatre services au plus tient sur une page" in page
+
+
+@pytest.mark.parametrize(
+    ("plan", "shown"),
+    [
+        ("https://exemple.fr/schema", '<a href="https://exemple.fr/schema"'),
+        ("Schéma 2026-2028 en cours d'adoption.", "Schéma 2026-2028 en cours d'adoption."),
+        ("", "ne sont pas encore publiés"),
+    ],
+)
+def test_the_statement_links_or_states_the_accessibility_plan(client, app, plan, shown):
+    import html
+
+    app.config["ATO_ACCESSIBILITY_PLAN"] = plan
+    try:
+        page = html.unescape(client.get("/accessibilite").get_data(as_text=True))
+    finally:
+        app.config["ATO_ACCESSIBILITY_PLAN"] = ""
+    assert shown in page
+
+
+def test_outside_production_an_unset_legal_value_says_this_is_a_demonstration(client):
+    import html
+
+    page = html.unescape(client.get("/mentions-legales").get_data(as_text=True))
+    assert "Instance de démonstration : l'éditeur n'est pas renseigné." in page
+    assert "Instance de démonstration : l'hébergeur n'est pas renseigné." in page

@@ -6,7 +6,6 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from ato import create_app
-from ato.directory import seeding
 from ato.extensions import db
 
 
@@ -39,6 +38,19 @@ def test_migrations_go_down_and_up_again_on_an_empty_database(app_config, tmp_pa
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()
+
+
+def _reference_rows(connection):
+    """The reference rows the tests below need, in SQL: the models (and the seeding that
+    uses them) describe the latest schema, not the one of an older revision."""
+    for code, nom in (("31", "Haute-Garonne"), ("34", "Hérault"), ("81", "Tarn")):
+        connection.exec_driver_sql(
+            f"INSERT INTO departement (code, nom, code_region) VALUES ('{code}', '{nom}', '76')"
+        )
+    connection.exec_driver_sql(
+        "INSERT INTO specialite (id, slug, libelle, nature, code_r38, synonymes) "
+        "VALUES (1, 'dermatologie', 'Dermatologie', 'specialite', 'SM15', '[]')"
+    )
 
 
 def _fresh_app(app_config, tmp_path, monkeypatch):
@@ -114,9 +126,8 @@ def test_statuses_become_french_without_touching_rows_children_or_triggers(
     fresh = _fresh_app(app_config, tmp_path, monkeypatch)
     with fresh.app_context():
         upgrade(revision="0009")
-        seeding.load_reference()
-        db.session.commit()
         with db.engine.begin() as connection:
+            _reference_rows(connection)
             for id_, statut, finess in (
                 (1, "published", "310781406"),
                 (2, "pending", "340780477"),
@@ -134,7 +145,7 @@ def test_statuses_become_french_without_touching_rows_children_or_triggers(
                 "couverture_regionale, indisponible) SELECT 1, 1, 0, 'Dermatologie', id, 'tous', "
                 "1, 0 FROM specialite WHERE slug = 'dermatologie'"
             )
-        triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tr_%'"
         with db.engine.connect() as connection:
             before = connection.exec_driver_sql(triggers).scalar()
         upgrade()
@@ -164,3 +175,98 @@ def test_statuses_become_french_without_touching_rows_children_or_triggers(
         "en_attente",
     )
     raw.close()
+
+
+def test_0015_turns_the_unavailable_flag_into_a_closure_from_today(
+    app_config, tmp_path, monkeypatch
+):
+    """A service flagged unavailable is closed from today until further notice; the others
+    are open; each published revision dates the content; départements get their article;
+    and no table is rebuilt (rows, children and search triggers stay)."""
+    import sqlite3
+
+    import pytest
+
+    from ato.core.models import paris_day
+
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
+    with fresh.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as connection:
+            _reference_rows(connection)
+            connection.exec_driver_sql(
+                "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "
+                "est_exemple, published_at, created_at, updated_at) VALUES (1, 'etablissement', "
+                "'publiee', 'CHU fictif', 'Toulouse', '31', '310781406', 0, '2026-01-01', "
+                "'2026-01-01', '2026-11-29')"
+            )
+            for id_, flag in ((1, 1), (2, 0)):
+                connection.exec_driver_sql(
+                    "INSERT INTO service (id, requis_id, position, nom, specialite_id, public, "
+                    f"couverture_regionale, indisponible, indisponible_message) VALUES ({id_}, "
+                    f"1, {id_}, 'S{id_}', 1, 'tous', 1, {flag}, 'Congés')"
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO demande (id, nature, statut, requis_id, payload, token_hash, "
+                "idempotency_key, contact_email, submissions, created_at, updated_at, "
+                "decided_at) VALUES (1, 'modification', 'publiee', 1, '{}', 't', 'k', "
+                "'a@b.fr', 1, '2026-03-01', '2026-03-02', '2026-03-02 10:00:00')"
+            )
+        triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tr_%'"
+        with db.engine.connect() as connection:
+            before = connection.exec_driver_sql(triggers).scalar()
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT id, indisponible_du, indisponible_au FROM service ORDER BY id"
+            ).all()
+            assert rows == [(1, paris_day().isoformat(), None), (2, None, None)]
+            changed = connection.exec_driver_sql("SELECT content_updated_at FROM requis").scalar()
+            assert str(changed).startswith("2026-03-02")
+            articles = dict(
+                connection.exec_driver_sql("SELECT code, article FROM departement").all()
+            )
+            assert articles == {"31": "la", "34": "l'", "81": "le"}
+            assert connection.exec_driver_sql(triggers).scalar() == before
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        database = db.engine.url.database
+        db.engine.dispose()
+    raw = sqlite3.connect(database)
+    with pytest.raises(sqlite3.IntegrityError, match="indisponibilite_ordre"):
+        raw.execute(
+            "UPDATE service SET indisponible_du = '2026-12-31', indisponible_au = '2026-12-14'"
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="indisponibilite_ordre"):  # end, no start
+        raw.execute("UPDATE service SET indisponible_du = NULL, indisponible_au = '2026-12-14'")
+    raw.execute("UPDATE service SET indisponible_du = '2026-12-14', indisponible_au = '2026-12-14'")
+    raw.close()
+
+
+def test_0015_goes_down_keeping_a_current_closure_as_the_flag(app_config, tmp_path, monkeypatch):
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
+    with fresh.app_context():
+        upgrade()
+        with db.engine.begin() as connection:
+            _reference_rows(connection)
+            connection.exec_driver_sql(
+                "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "
+                "est_exemple, published_at, created_at, updated_at) VALUES (1, 'etablissement', "
+                "'publiee', 'CHU fictif', 'Toulouse', '31', '310781406', 0, '2026-01-01', "
+                "'2026-01-01', '2026-11-29')"
+            )
+            for id_, start, end in ((1, "2000-01-01", None), (2, "2099-12-14", "2099-12-31")):
+                connection.exec_driver_sql(
+                    "INSERT INTO service (id, requis_id, position, nom, specialite_id, public, "
+                    "couverture_regionale, indisponible_du, indisponible_au) VALUES "
+                    f"({id_}, 1, {id_}, 'S{id_}', 1, 'tous', 1, '{start}', "
+                    f"{'NULL' if end is None else repr(end)})"
+                )
+        downgrade(revision="0014")
+        with db.engine.connect() as connection:
+            flags = connection.exec_driver_sql(
+                "SELECT id, indisponible FROM service ORDER BY id"
+            ).all()
+        assert flags == [(1, 1), (2, 0)]
+        db.engine.dispose()

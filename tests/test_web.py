@@ -131,7 +131,7 @@ def test_response_time_in_words(hours, text):
 
 def test_dates_are_shown_in_paris_time():
     # 23:30 UTC on 31 December is already 1 January in Paris.
-    assert date_fr(datetime(2025, 12, 31, 23, 30, tzinfo=UTC)) == "1 janvier 2026"
+    assert date_fr(datetime(2025, 12, 31, 23, 30, tzinfo=UTC)) == "1er janvier 2026"
     assert date_fr(None) == ""
 
 
@@ -145,3 +145,24 @@ def test_numbers_use_french_grouping():
 def test_waiting_time_in_words(hours, text):
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     assert attente(now - timedelta(hours=hours), now) == text
+
+
+def test_periods_and_ages_are_said_in_french():
+    from datetime import UTC, date, datetime
+
+    from ato.web import anciennete, date_fr, mois_ecoules, periode_fr
+
+    assert periode_fr(date(2026, 12, 14), date(2026, 12, 31)) == "du 14 au 31 décembre 2026"
+    assert periode_fr(date(2026, 11, 23), date(2026, 12, 7)) == "du 23 novembre au 7 décembre 2026"
+    assert (
+        periode_fr(date(2026, 12, 21), date(2027, 1, 3)) == "du 21 décembre 2026 au 3 janvier 2027"
+    )
+    assert periode_fr(date(2026, 12, 14), None) == "à partir du 14 décembre 2026"
+    assert periode_fr(date(2026, 12, 14), date(2026, 12, 14)) == "le 14 décembre 2026"
+    assert date_fr(date(2026, 12, 1)) == "1er décembre 2026"
+    now = datetime(2026, 11, 29, 9, tzinfo=UTC)
+    assert anciennete(datetime(2026, 8, 10, tzinfo=UTC), now) == "il y a 3 mois"
+    assert anciennete(datetime(2026, 11, 28, 9, tzinfo=UTC), now) == "hier"
+    assert anciennete(datetime(2026, 11, 20, tzinfo=UTC), now) == "il y a 9 jours"
+    assert anciennete(datetime(2024, 1, 1, tzinfo=UTC), now) == "il y a 2 ans"
+    assert mois_ecoules(datetime(2025, 6, 30, tzinfo=UTC), now) == 16

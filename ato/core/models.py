@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
@@ -15,6 +15,12 @@ PARIS = ZoneInfo("Europe/Paris")  # the only time zone pages, mails and filters 
 def utcnow() -> datetime:
     """Timezone-aware current time in UTC (the only time the database stores)."""
     return datetime.now(UTC)
+
+
+def paris_day(moment: datetime | None = None) -> date:
+    """The calendar day in Europe/Paris at ``moment`` (now by default): the day a closure,
+    an audit date or a verification age is counted in."""
+    return (moment or utcnow()).astimezone(PARIS).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -97,3 +97,24 @@ def web_address(value: str, warnings: list[str] | None = None) -> str:
         raise ValueError("Adresse web invalide.")
     scheme, rest = value.split("://", 1)
     return f"{scheme.lower()}://{rest}"  # HTTPS://… is shown as a link too
+
+
+# --- French agreement -------------------------------------------------------------------------
+
+
+def plural_form(count: int | float, singular: str, plural: str | None = None) -> str:
+    """The form of a word (or phrase) that agrees with ``count``, by the French rule: the
+    singular below 2 (« 0 résultat », « 1,5 heure »), the plural from 2. ``plural`` defaults
+    to ``singular`` + « s »; give it for anything else (« fiches publiées », « libéraux »)."""
+    if abs(count) < 2:
+        return singular
+    return plural if plural is not None else singular + "s"
+
+
+def plural(count: int | float, singular: str, plural: str | None = None) -> str:
+    """« 1 résultat », « 2 résultats », « 1 234 fiches publiées »: the count, formatted the
+    French way, and the agreeing form. The one mechanism for every count shown in French
+    (the Jinja filter ``pluriel`` is this function)."""
+    from babel.numbers import format_decimal
+
+    return f"{format_decimal(count, locale='fr_FR')} {plural_form(count, singular, plural)}"

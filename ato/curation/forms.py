@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ato.core.forms import FilterForm, FrenchMeta, single_line
-from ato.curation.services import Fraicheur
+from ato.core.forms import FilterForm, FrenchMeta, plausible_date, single_line
 from ato.directory import services as directory
-from ato.directory.models import NatureRequis, Statut
+from ato.directory.models import Fraicheur, NatureRequis, Statut
 
 
 class DirectoryFilterForm(FilterForm):
@@ -44,3 +43,25 @@ class DirectoryFilterForm(FilterForm):
 class MessageForm(FlaskForm):
     Meta = FrenchMeta
     message = TextAreaField("Message", validators=[Optional(), Length(max=500)])
+
+
+class ClosureForm(FlaskForm):
+    """A service's closure: from (required), to (optional: until further notice), message."""
+
+    Meta = FrenchMeta
+    du = DateField(
+        "Indisponible du",
+        validators=[InputRequired("Indiquez le premier jour de fermeture."), plausible_date],
+    )
+    au = DateField(
+        "au (inclus ; laisser vide : jusqu'à nouvel ordre)",
+        validators=[Optional(), plausible_date],
+    )
+    message = TextAreaField(
+        "Message public (facultatif, ex. « adresser les urgences au standard »)",
+        validators=[Optional(), Length(max=500)],
+    )
+
+    def validate_au(self, field: DateField) -> None:
+        if field.data and self.du.data and field.data < self.du.data:
+            raise ValidationError("Le dernier jour ne peut pas précéder le premier.")

@@ -5,9 +5,8 @@ reports. Operations flush; the view commits once.
 
 from __future__ import annotations
 
-import enum
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -21,7 +20,15 @@ from ato.core.errors import DomainError, Forbidden
 from ato.core.models import utcnow
 from ato.directory import entries
 from ato.directory import services as directory
-from ato.directory.models import NatureRequis, Requis, Service, Statut
+from ato.directory.models import (
+    DUE_WITHIN,
+    STALE_AFTER,
+    Fraicheur,
+    NatureRequis,
+    Requis,
+    Service,
+    Statut,
+)
 from ato.extensions import db
 from ato.mail.models import OutboxMessage
 from ato.registration import services as registration
@@ -58,23 +65,48 @@ def revise(requis: Requis, entry: dict[str, Any], actor: User) -> Demande:
     return demande
 
 
-def set_unavailable(service: Service, unavailable: bool, message: str, actor: User) -> None:
-    """Mark one service temporarily unavailable (shown publicly), or available again."""
-    message = message.strip()[:500] or None if unavailable else None
-    before = [service.indisponible, service.indisponible_message]
-    service.indisponible = unavailable
+def set_unavailable(
+    service: Service,
+    start: date,
+    end: date | None,
+    message: str,
+    actor: User,
+) -> None:
+    """Close one service from ``start`` to ``end`` (Europe/Paris days, both included; no
+    end = until further notice). The public pages announce it before, withdraw the service's
+    send buttons during it and forget it after, by themselves. Flushes."""
+    if end is not None and end < start:
+        raise DomainError("La fin de l'indisponibilité précède son début : rien n'a changé.")
+    _set_closure(service, start, end, message.strip()[:500] or None, actor)
+
+
+def set_available(service: Service, actor: User) -> None:
+    """Cancel a service's closure, current or planned. Flushes."""
+    _set_closure(service, None, None, None, actor)
+
+
+def _set_closure(
+    service: Service, start: date | None, end: date | None, message: str | None, actor: User
+) -> None:
+    before = [service.indisponible_du, service.indisponible_au, service.indisponible_message]
+    service.indisponible_du, service.indisponible_au = start, end
     service.indisponible_message = message
     audit.log(
         actor,
-        Action.INDISPONIBILITE if unavailable else Action.DISPONIBILITE,
+        Action.INDISPONIBILITE if start else Action.DISPONIBILITE,
         Subject.REQUIS,
         service.requis_id,
         {
-            f"service {service.nom}.indisponible": [before[0], unavailable],
-            f"service {service.nom}.message": [before[1], message],
+            f"service {service.nom}.indisponible_du": [_day(before[0]), _day(start)],
+            f"service {service.nom}.indisponible_au": [_day(before[1]), _day(end)],
+            f"service {service.nom}.message": [before[2], message],
         },
     )
     db.session.flush()
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _set_statut(requis: Requis, statut: Statut, actor: User, action: Action) -> None:
@@ -262,25 +294,6 @@ def close_signalement(signalement: Signalement, actor: User) -> None:
 
 
 # --- freshness ------------------------------------------------------------------------------------
-
-STALE_AFTER = timedelta(days=365)
-DUE_WITHIN = timedelta(days=90)
-
-
-class Fraicheur(enum.StrEnum):
-    JAMAIS = "jamais"
-    PERIMEE = "perimee"
-    A_ECHEANCE = "a_echeance"
-    A_JOUR = "a_jour"
-
-    @property
-    def label(self) -> str:
-        return {
-            "jamais": "Jamais vérifiée",
-            "perimee": "Vérifiée il y a plus de 12 mois",
-            "a_echeance": "À revérifier dans les 3 mois",
-            "a_jour": "À jour",
-        }[self.value]
 
 
 def freshness_filter(query: Select, fraicheur: Fraicheur, now: datetime) -> Select:

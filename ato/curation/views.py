@@ -13,19 +13,20 @@ from ato.core import audit
 from ato.core.access import Role, requires, staff_blueprint
 from ato.core.audit import Subject
 from ato.core.errors import DomainError
-from ato.core.models import utcnow
+from ato.core.models import paris_day, utcnow
+from ato.core.text import plural
 from ato.curation import services
-from ato.curation.forms import DirectoryFilterForm, MessageForm
+from ato.curation.forms import ClosureForm, DirectoryFilterForm, MessageForm
 from ato.directory import entries, labels
 from ato.directory import services as directory
-from ato.directory.models import Requis, Service, Statut
+from ato.directory.models import Fraicheur, Requis, Service, Statut
 from ato.extensions import csrf, db
 from ato.journal import services as journal
 from ato.mail import services as mail
 from ato.registration import staff
 from ato.registration.models import Demande, Signalement
 from ato.search.models import SearchMiss
-from ato.web import small_int
+from ato.web import periode_fr, small_int
 
 bp = staff_blueprint("curation", __name__, "/admin")
 PER_PAGE = 50
@@ -52,7 +53,24 @@ def fiches() -> str:
 @bp.get("/fiches/<int:requis_id>")
 @requires(Role.MODERATEUR)
 def fiche(requis_id: int) -> str:
-    requis = db.get_or_404(Requis, requis_id)
+    return _render_fiche(db.get_or_404(Requis, requis_id))
+
+
+def _render_fiche(requis: Requis, closure: tuple[int, ClosureForm] | None = None) -> str:
+    """The staff page of an entry; ``closure`` shows one service's closure form again with
+    what was typed and its errors."""
+    forms = {
+        s.id: ClosureForm(
+            formdata=None,
+            prefix=f"s{s.id}",
+            du=s.indisponible_du,
+            au=s.indisponible_au,
+            message=s.indisponible_message,
+        )
+        for s in requis.services
+    }
+    if closure:
+        forms[closure[0]] = closure[1]
     history = audit.history(Subject.REQUIS, requis.id)
     vocabulary = labels.Vocabulary.load()
     return render_template(
@@ -71,6 +89,8 @@ def fiche(requis_id: int) -> str:
             .order_by(Signalement.created_at.desc())
         ).all(),
         form=MessageForm(),
+        closure_forms=forms,
+        today=paris_day(),
     )
 
 
@@ -146,20 +166,30 @@ def delete_requis(requis_id: int) -> Response:
 
 @bp.post("/services/<int:service_id>/disponibilite")
 @requires(Role.MODERATEUR)
-def availability(service_id: int) -> Response:
+def availability(service_id: int) -> Response | tuple[str, int]:
+    """Set a service's closure (dates and message), or cancel it (``annuler``)."""
     service = db.get_or_404(Service, service_id)
-    form = MessageForm()
-    unavailable = request.form.get("indisponible") == "1"
+    if request.form.get("annuler") == "1":
+        if not MessageForm().validate():  # the CSRF token
+            flash("Le formulaire a expiré : rien n'a changé. Recommencez.")
+        else:
+            services.set_available(service, current_user)
+            db.session.commit()
+            flash("Service de nouveau disponible.")
+        return redirect(url_for(".fiche", requis_id=service.requis_id), 303)
+    form = ClosureForm(prefix=f"s{service.id}")
     if not form.validate():
-        flash("Message trop long (500 caractères au plus) ou illisible : rien n'a changé.")
-    else:
-        services.set_unavailable(service, unavailable, form.message.data or "", current_user)
-        db.session.commit()
-        flash(
-            "Service marqué temporairement indisponible."
-            if unavailable
-            else "Service de nouveau disponible."
-        )
+        flash("L'indisponibilité n'a pas été enregistrée : corrigez le formulaire du service.")
+        return _render_fiche(service.requis, (service.id, form)), 422
+    services.set_unavailable(
+        service, form.du.data, form.au.data, form.message.data or "", current_user
+    )
+    db.session.commit()
+    flash(
+        "Service indisponible "
+        + periode_fr(form.du.data, form.au.data)
+        + (" (annoncé sur la fiche d'ici là)." if form.du.data > paris_day() else ".")
+    )
     return redirect(url_for(".fiche", requis_id=service.requis_id), 303)
 
 
@@ -173,7 +203,7 @@ def freshness() -> str:
         "curation/fraicheur.html",
         groups=services.freshness(),
         recence=directory.recence(),
-        Fraicheur=services.Fraicheur,
+        Fraicheur=Fraicheur,
     )
 
 
@@ -187,7 +217,10 @@ def campaign() -> Response:
     sent, skipped = services.send_campaign(ids, current_user)
     db.session.commit()
     mail.nudge()
-    message = f"{len(sent)} demande(s) de confirmation envoyée(s)."
+    message = (
+        plural(len(sent), "demande de confirmation envoyée", "demandes de confirmation envoyées")
+        + "."
+    )
     if skipped:
         message += (
             " Sans envoi (non publiée ou sans courriel) : "

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ato.core.text import plural
 from ato.directory import seeding
 from ato.extensions import db
 
@@ -34,7 +35,7 @@ def seed_examples(remove: bool) -> None:
     if remove:
         count = seeding.remove_examples()
         db.session.commit()
-        click.echo(f"{count} fiche(s) d'exemple supprimée(s)")
+        click.echo(plural(count, "fiche d'exemple supprimée", "fiches d'exemple supprimées"))
         return
     try:
         summary = seeding.load_examples()

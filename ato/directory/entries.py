@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ato.core.models import utcnow
 from ato.directory import services as directory
 from ato.directory.models import Canal, NatureRequis, Public, Requis, Service, Statut
 
@@ -72,9 +73,18 @@ def new_requis(entry: Mapping[str, Any], statut: Statut) -> Requis:
 def apply(requis: Requis, entry: Mapping[str, Any]) -> None:
     """Write an entry's content onto a requis (its services are replaced).
 
-    A temporary unavailability set by staff survives a revision of the same
-    service (same name and specialty).
+    A closure set by staff survives a revision of the same service (same name and
+    specialty). A published entry whose public content changes records when
+    (``content_updated_at``): the fiche's « mise à jour » says a real change.
     """
+    if requis.id is not None and requis.statut == Statut.PUBLIEE:
+        before = from_requis(requis)
+        public_change = any(
+            not key.startswith(("contact.", "requis.type_dispositif"))
+            for key in diff(before, entry)
+        )
+        if public_change:
+            requis.content_updated_at = utcnow()
     identity = entry["requis"]
     requis.nom = identity["nom"]
     requis.finess = identity.get("finess")
@@ -92,9 +102,9 @@ def apply(requis: Requis, entry: Mapping[str, Any]) -> None:
     outils = {o.slug: o for o in directory.outils()}
     departements = {d.code: d for d in directory.departements()}
     unavailable = {
-        (s.nom, s.specialite_id): (s.indisponible, s.indisponible_message)
+        (s.nom, s.specialite_id): (s.indisponible_du, s.indisponible_au, s.indisponible_message)
         for s in requis.services
-        if s.indisponible
+        if s.indisponible_du is not None
     }
     requis.services = [
         Service(
@@ -120,7 +130,7 @@ def apply(requis: Requis, entry: Mapping[str, Any]) -> None:
     for service in requis.services:
         state = unavailable.get((service.nom, service.specialite.id))
         if state:
-            service.indisponible, service.indisponible_message = state
+            (service.indisponible_du, service.indisponible_au, service.indisponible_message) = state
 
 
 # --- differences --------------------------------------------------------------------------------

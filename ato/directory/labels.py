@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ato.directory import schema
 from ato.directory import services as directory
 from ato.directory.models import NatureRequis, Public
-from ato.web import delai
+from ato.web import date_fr, delai
 
 EMPTY = "—"
 
@@ -62,7 +63,9 @@ SERVICE = {
     "departements": "Départements d'où les demandes sont acceptées",
     "canaux": "Moyens d'adresser une demande",
     # what staff set on a published service (not part of an entry)
-    "indisponible": "Indisponible",
+    "indisponible": "Indisponible",  # before closures were dated
+    "indisponible_du": "Indisponible à partir du",
+    "indisponible_au": "Indisponible jusqu'au",
     "message": "Message d'indisponibilité",
 }
 CANAL = {"outil": "Outil", "adresse": "Adresse, numéro ou lien"}
@@ -75,6 +78,14 @@ IDENTITY_TITLES = {
     "dispositif": "Dispositif",
 }
 CIVILITES = {"Dr": "Docteur", "Pr": "Professeur", "Mme": "Madame", "M.": "Monsieur"}
+
+
+def _day(value: str) -> str:
+    """A day stored as ISO text in the journal, in words (« 14 décembre 2026 »)."""
+    try:
+        return date_fr(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def label(section: str, key: str) -> str:
@@ -149,6 +160,8 @@ class Vocabulary:
             "delai_heures": delai,  # worded as the public pages say it (ato.web)
             "regional": yes_no,
             "indisponible": yes_no,
+            "indisponible_du": _day,
+            "indisponible_au": _day,
         }
 
     def value(self, key: str, value: Any) -> str:

@@ -13,7 +13,7 @@ with an explicit ``ondelete``.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from slugify import slugify
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -53,6 +54,41 @@ class Statut(enum.StrEnum):
 
 LIVE_STATUTS = (Statut.EN_ATTENTE.value, Statut.PUBLIEE.value)
 _LIVE_SQL = "statut IN ('en_attente', 'publiee')"
+
+
+class Fraicheur(enum.StrEnum):
+    """How recently an entry was verified: staff plan their checks with it, the public
+    fiche says it (green only when recent, a warning past a year)."""
+
+    JAMAIS = "jamais"
+    PERIMEE = "perimee"
+    A_ECHEANCE = "a_echeance"
+    A_JOUR = "a_jour"
+
+    @property
+    def label(self) -> str:
+        return {
+            "jamais": "Jamais vérifiée",
+            "perimee": "Vérifiée il y a plus de 12 mois",
+            "a_echeance": "À revérifier dans les 3 mois",
+            "a_jour": "À jour",
+        }[self.value]
+
+
+#: A verification older than this is stale (the "taux de récence" counts the others).
+STALE_AFTER = timedelta(days=365)
+#: Within this much of going stale, an entry is due for a new verification.
+DUE_WITHIN = timedelta(days=90)
+
+
+def fraicheur(verified_at: datetime | None, now: datetime) -> Fraicheur:
+    if verified_at is None:
+        return Fraicheur.JAMAIS
+    if verified_at < now - STALE_AFTER:
+        return Fraicheur.PERIMEE
+    if verified_at < now - STALE_AFTER + DUE_WITHIN:
+        return Fraicheur.A_ECHEANCE
+    return Fraicheur.A_JOUR
 
 
 class NatureRequis(enum.StrEnum):
@@ -103,10 +139,38 @@ class Departement(db.Model):  # type: ignore[name-defined]
     nom: Mapped[str] = mapped_column(String(80), unique=True)
     code_region: Mapped[str] = mapped_column(String(3))
     chef_lieu: Mapped[str | None] = mapped_column(String(5))
+    # INSEE's article type (TNCC) as text: "le", "la", "les" or "l'".
+    article: Mapped[str | None] = mapped_column(String(3))
 
     @property
     def slug(self) -> str:
         return slugify(self.nom)
+
+    @property
+    def avec_article(self) -> str:
+        """« la Haute-Garonne », « l'Hérault », « le Gers », « les Pyrénées-Orientales »."""
+        if not self.article:
+            return self.nom
+        return self.article + ("" if self.article.endswith("'") else " ") + self.nom
+
+    @property
+    def de(self) -> str:
+        """« de la Haute-Garonne », « du Gers », « de l'Hérault », « des Hautes-Pyrénées »."""
+        contracted = {"le": "du ", "les": "des "}
+        if self.article in contracted:
+            return contracted[self.article] + self.nom
+        return "de " + self.avec_article
+
+    @property
+    def dans(self) -> str:
+        """« en Haute-Garonne », « dans le Gers », « dans l'Hérault », « dans les Hautes-Pyrénées ».
+
+        « en » only before a feminine name with « la » (« en Lozère »), where usage is
+        settled; « dans » with the article everywhere else, which is always correct.
+        """
+        if self.article == "la":
+            return "en " + self.nom
+        return "dans " + self.avec_article
 
     @property
     def label(self) -> str:
@@ -221,6 +285,9 @@ class Requis(db.Model):  # type: ignore[name-defined]
     contact_email: Mapped[str | None] = mapped_column(String(254))
     est_exemple: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the public content last changed (a revision applied), never by a verification,
+    # a status change or the seeding; None while unchanged since publication.
+    content_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -245,9 +312,25 @@ class Requis(db.Model):  # type: ignore[name-defined]
     def is_published(self) -> bool:
         return self.statut == Statut.PUBLIEE
 
+    @property
+    def content_changed_at(self) -> datetime | None:
+        """When the published content changed, if it did after the publication."""
+        changed = self.content_updated_at
+        if changed is None or (self.published_at and changed <= self.published_at):
+            return None
+        return changed
+
+    def fraicheur(self, now: datetime) -> Fraicheur:
+        return fraicheur(self.verified_at, now)
+
     def __repr__(self) -> str:
         return f"<Requis {self.id} {self.nom!r} {self.statut}>"
 
+
+UNAVAILABILITY_ORDER = (
+    "indisponible_au IS NULL OR "
+    "(indisponible_du IS NOT NULL AND indisponible_du <= indisponible_au)"
+)
 
 service_departement = Table(
     "service_departement",
@@ -282,6 +365,8 @@ class Service(db.Model):  # type: ignore[name-defined]
         CheckConstraint(
             "delai_reponse_heures IS NULL OR delai_reponse_heures > 0", name="delai_positive"
         ),
+        # Enforced by a trigger on SQLite (see migration 0015).
+        CheckConstraint(UNAVAILABILITY_ORDER, name="indisponibilite_ordre"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -302,7 +387,9 @@ class Service(db.Model):  # type: ignore[name-defined]
     couverture_regionale: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
-    indisponible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # A closure set by staff: Europe/Paris days, both included; no end = until further notice.
+    indisponible_du: Mapped[date | None] = mapped_column(Date)
+    indisponible_au: Mapped[date | None] = mapped_column(Date)
     indisponible_message: Mapped[str | None] = mapped_column(String(500))
 
     requis: Mapped[Requis] = relationship(back_populates="services")
@@ -322,6 +409,15 @@ class Service(db.Model):  # type: ignore[name-defined]
 
     def accepts_from(self, code: str) -> bool:
         return self.couverture_regionale or any(d.code == code for d in self.departements)
+
+    def unavailable_on(self, day: date) -> bool:
+        """Whether the service is closed on ``day`` (a Europe/Paris calendar day)."""
+        start, end = self.indisponible_du, self.indisponible_au
+        return start is not None and start <= day and (end is None or day <= end)
+
+    def closure_ahead(self, day: date) -> bool:
+        """Whether a closure is planned after ``day``."""
+        return self.indisponible_du is not None and self.indisponible_du > day
 
     def __repr__(self) -> str:
         return f"<Service {self.id} {self.nom!r}>"

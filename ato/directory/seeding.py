@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from ato.core.models import utcnow
-from ato.core.text import normalize_email
+from ato.core.models import paris_day, utcnow
+from ato.core.text import normalize_email, plural
 from ato.directory import entries, schema
 from ato.directory.models import (
     Departement,
@@ -45,7 +45,7 @@ class SeedSummary:
     updated: int = 0
 
     def __str__(self) -> str:
-        return f"{self.created} créé(s), {self.updated} mis à jour"
+        return f"{plural(self.created, 'créé')}, {self.updated} mis à jour"
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -82,6 +82,7 @@ def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, SeedSummary]:
                 "nom": row["nom"],
                 "code_region": row["code_region"],
                 "chef_lieu": row["code_commune_chef_lieu"] or None,
+                "article": row["article"] or None,
             },
             summaries["departements"],
         )
@@ -164,8 +165,14 @@ def load_examples(path: Path = SEED_DIR / "exemples.json") -> SeedSummary:
             datetime.fromisoformat(verified).replace(tzinfo=UTC) if verified else None
         )
         for service, item in zip(requis.services, example["services"], strict=True):
-            service.indisponible = bool(item.get("indisponible"))
-            service.indisponible_message = item.get("indisponible")
+            # A message without dates: closed from the day of loading, until further notice.
+            message, start, end = (
+                item.get(k) for k in ("indisponible", "indisponible_du", "indisponible_au")
+            )
+            if start or message:
+                service.indisponible_du = date.fromisoformat(start) if start else paris_day(now)
+                service.indisponible_au = date.fromisoformat(end) if end else None
+                service.indisponible_message = message
         db.session.add(requis)
         summary.created += 1
     db.session.flush()

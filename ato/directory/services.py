@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from flask import g, has_app_context
-from sqlalchemy import Select, distinct, func, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
-from ato.core.models import utcnow
+from ato.core.models import paris_day, utcnow
 from ato.core.text import fold
 from ato.directory.models import (
     LIVE_STATUTS,
+    STALE_AFTER,
     Canal,
     Departement,
     NatureRequis,
@@ -56,6 +57,15 @@ def filter_accepting_from(query: Select, *codes: str) -> Select:
         service_departement.c.departement_code.in_(codes)
     )
     return query.where(or_(Service.couverture_regionale, Service.id.in_(listed)))
+
+
+def closed_on(day: date) -> ColumnElement[bool]:
+    """SQL: the service is closed on ``day`` (see ``Service.unavailable_on``)."""
+    return and_(
+        Service.indisponible_du.is_not(None),
+        Service.indisponible_du <= day,
+        or_(Service.indisponible_au.is_(None), Service.indisponible_au >= day),
+    )
 
 
 def filter_specialite(query: Select, specialite_id: int) -> Select:
@@ -204,12 +214,9 @@ class Recence:
         return self.verifiees / self.publiees if self.publiees else None
 
 
-RECENCE_DAYS = 365
-
-
 def recence(now: datetime | None = None) -> Recence:
     """Count published entries and those verified less than 12 months before ``now``."""
-    since = (now or utcnow()) - timedelta(days=RECENCE_DAYS)
+    since = (now or utcnow()) - STALE_AFTER
     is_published = Requis.statut == Statut.PUBLIEE
     publiees, verifiees = db.session.execute(
         select(
@@ -250,14 +257,21 @@ def _load(query: Select) -> list[Service]:
 def services_for_departement(code: str) -> list[Group]:
     """Services accepting requests from ``code``, grouped by specialty.
 
-    Within a group, services located in the département come first, then the
-    others that accept its requests, region-wide ones last.
+    Within a group, services closed today come last; before them, those located
+    in the département, then the others that accept its requests, region-wide ones last.
     """
     services = _load(filter_accepting_from(published(), code))
+    today = paris_day()
 
     def order(s: Service) -> tuple:
         located = s.requis.departement_code == code
-        return (not located, s.couverture_regionale, sort_key(s.requis.display_name), s.nom)
+        return (
+            s.unavailable_on(today),
+            not located,
+            s.couverture_regionale,
+            sort_key(s.requis.display_name),
+            s.nom,
+        )
 
     groups: dict[int, Group] = {}
     for service in sorted(services, key=order):
@@ -267,10 +281,15 @@ def services_for_departement(code: str) -> list[Group]:
 
 
 def services_for_specialite(specialite: Specialite) -> list[Group]:
-    """Services of a specialty (main or thématique), grouped by the requis's département."""
+    """Services of a specialty (main or thématique), grouped by the requis's département,
+    those closed today last in their group."""
     services = _load(filter_specialite(published(), specialite.id))
+    today = paris_day()
     groups: dict[str, Group] = {}
-    for service in sorted(services, key=lambda s: (sort_key(s.requis.display_name), s.nom)):
+    for service in sorted(
+        services,
+        key=lambda s: (s.unavailable_on(today), sort_key(s.requis.display_name), s.nom),
+    ):
         dep = service.requis.departement
         groups.setdefault(dep.code, Group(dep.code, dep.label)).services.append(service)
     return [groups[k] for k in sorted(groups)]
@@ -289,6 +308,24 @@ def get_published_requis(requis_id: int) -> Requis | None:
             selectinload(Requis.services).selectinload(Service.canaux).selectinload(Canal.outil),
         )
     )
+
+
+def alternatives(service: Service, day: date, limit: int = 8) -> list[Service]:
+    """Where else to send a request while ``service`` is closed on ``day``: the other
+    published services of its specialty (main or thématique) that accept requests from one
+    of its départements (any, for a region-wide service) and are open that day; those
+    located in the same département first, then by name."""
+    query = filter_specialite(published(), service.specialite_id).where(
+        Service.id != service.id, ~closed_on(day)
+    )
+    if not service.couverture_regionale:
+        query = filter_accepting_from(query, *(d.code for d in service.departements))
+    found = _load(query)
+    here = service.requis.departement_code
+    found.sort(
+        key=lambda s: (s.requis.departement_code != here, sort_key(s.requis.display_name), s.nom)
+    )
+    return found[:limit]
 
 
 def filter_words(query: Select, words: list[str]) -> Select:

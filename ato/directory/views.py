@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from datetime import date
+
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ato.config import accessibility_audit
+from ato.core.models import paris_day
 from ato.directory import services
 from ato.directory.models import Departement, NatureSpecialite
 from ato.extensions import db
@@ -89,12 +93,52 @@ def requis(requis_id: int, slug: str | None = None) -> str | Response:
         abort(404)
     if slug != entry.slug:
         return redirect(url_for(".requis", requis_id=entry.id, slug=entry.slug), 301)
-    return render_template("directory/requis.html", requis=entry)
+    today = paris_day()
+    return render_template(
+        "directory/requis.html",
+        requis=entry,
+        today=today,
+        alternatives={
+            s.id: services.alternatives(s, today) for s in entry.services if s.unavailable_on(today)
+        },
+    )
+
+
+#: When the checks the accessibility statement describes were last run (update with them).
+ACCESSIBILITY_CHECKED_ON = date(2026, 11, 29)
+#: Pages those checks cover (the automated ones: tests/e2e with axe-core).
+ACCESSIBILITY_PAGES = (
+    "accueil",
+    "recherche (résultats, filtres, aucun résultat)",
+    "fiche d'un recours (avec un service indisponible)",
+    "liste d'un département",
+    "rapports, leurs graphiques et leurs cartes",
+    "déclaration d'accessibilité",
+    "pages de l'équipe pour les rapports",
+)
+
+
+def conformity(rate: float | None) -> str:
+    """The RGAA's words for an audit's rate: « totalement » at 100 %, « partiellement »
+    from 50 %, « non conforme » below, and without any audit."""
+    if rate is None or rate < 50:
+        return "non conforme"
+    return "totalement conforme" if rate >= 100 else "partiellement conforme"
 
 
 @bp.get("/accessibilite")
 def accessibilite() -> str:
-    return render_template("directory/accessibilite.html")
+    audit = accessibility_audit(current_app.config["ATO_ACCESSIBILITY_STATUS"])
+    plan = current_app.config["ATO_ACCESSIBILITY_PLAN"].strip()
+    return render_template(
+        "directory/accessibilite.html",
+        audit=audit,
+        conformity=conformity(audit[1] if audit else None),
+        plan=plan,
+        plan_is_link=plan.startswith("https://"),
+        checked_on=ACCESSIBILITY_CHECKED_ON,
+        pages=ACCESSIBILITY_PAGES,
+    )
 
 
 @bp.get("/mentions-legales")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ato.core.text import plural
 from ato.mail import services
 
 outbox_cli = AppGroup("outbox", help="File d'envoi des courriels.")
@@ -15,4 +16,4 @@ outbox_cli = AppGroup("outbox", help="File d'envoi des courriels.")
 def send(limit: int) -> None:
     """Envoyer les courriels dus (à lancer régulièrement, par ex. chaque minute)."""
     sent, failed = services.deliver_due(limit=limit)
-    click.echo(f"{sent} envoyé(s), {failed} en échec (nouvel essai plus tard)")
+    click.echo(f"{plural(sent, 'envoyé')}, {failed} en échec (nouvel essai plus tard)")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ato.core.access import Role, requires, staff_blueprint
 from ato.core.errors import DomainError
+from ato.core.text import plural
 from ato.directory import labels
 from ato.directory import services as directory
 from ato.extensions import csrf, db
@@ -92,7 +93,10 @@ def edit_demande(demande_id: int) -> str | Response | tuple[str, int]:
 
     def save(entry: dict) -> Response:
         changes = services.correct(item, entry, current_user)
-        flash(f"Corrections enregistrées ({len(changes)} champ(s)). La demande reste à décider.")
+        flash(
+            f"Corrections enregistrées ({plural(len(changes), 'champ')}). "
+            "La demande reste à décider."
+        )
         return redirect(url_for(".demande", demande_id=demande_id), 303)
 
     return staff.edit(

@@ -162,7 +162,7 @@ class RequisForm(SummarisedForm, FlaskForm):
     contact_telephone = StringField("Téléphone de contact", validators=[Shown(maxlength=30)])
     services = FieldList(FormField(ServiceForm), min_entries=1, max_entries=MAX_SERVICES)
     consentement = BooleanField(
-        "Je suis habilité(e) à inscrire ce recours et j'accepte la publication des "
+        "J'ai qualité pour inscrire ce recours et j'accepte la publication des "
         "informations ci-dessus dans l'annuaire.",
         validators=[DataRequired("Cette confirmation est nécessaire pour inscrire le recours.")],
     )

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from ato.core import csvfile
 from ato.core.access import Role, required_role, requires, staff_blueprint
 from ato.core.errors import DomainError
+from ato.core.text import plural
 from ato.directory import services as directory
 from ato.extensions import db
 from ato.reports import figures, services
@@ -212,7 +213,7 @@ def jeu_import(jeu_id: int) -> Response | tuple[str, int]:
         services.replace_valeurs(jeu, form.parsed, form.values(), current_user)
         db.session.commit()
         state = "publiées" if jeu.publie else "enregistrées ; le jeu n'est pas encore publié"
-        flash(f"{form.parsed.lignes} valeur(s) importée(s) et {state}.")
+        flash(f"{plural(form.parsed.lignes, 'valeur importée', 'valeurs importées')} et {state}.")
         return redirect(url_for(".admin", _anchor=f"jeu-{jeu.id}"), 303)
     return _render_import(form, jeu, 422 if form.errors else 200)
 

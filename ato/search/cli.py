@@ -8,6 +8,7 @@ import time
 import click
 from flask.cli import AppGroup
 
+from ato.core.text import plural
 from ato.search import sync
 from ato.search.index import IndexUnavailable
 
@@ -20,7 +21,9 @@ def rebuild(procs: int) -> None:
     """Construire un index neuf depuis la base et le substituer atomiquement."""
     started = time.perf_counter()
     count = sync.rebuild(procs=procs)
-    click.echo(f"index reconstruit : {count} service(s) en {time.perf_counter() - started:.1f} s")
+    click.echo(
+        f"index reconstruit : {plural(count, 'service')} en {time.perf_counter() - started:.1f} s"
+    )
 
 
 @search_cli.command("check")
@@ -49,4 +52,7 @@ def catchup() -> None:
     except IndexUnavailable as exc:
         click.echo(f"index illisible ou absent : {exc} ; lancez « ato search rebuild »")
         sys.exit(2)
-    click.echo(f"{count} fiche(s) réindexée(s) ; {sync.prune()} changement(s) ancien(s) oublié(s)")
+    click.echo(
+        f"{plural(count, 'fiche réindexée', 'fiches réindexées')} ; "
+        f"{plural(sync.prune(), 'changement ancien oublié', 'changements anciens oubliés')}"
+    )

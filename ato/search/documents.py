@@ -47,7 +47,12 @@ class Facets:
     specialites: frozenset[str]  # slugs: main specialty and thématiques
     sort_name: str
     digest: str
-    available: bool = True  # not marked temporarily unavailable
+    # A closure (Europe/Paris days as ordinals, both included; 0 = none / no end). Stored,
+    # not evaluated: whether it applies is decided at query time (FacetTable.closed_on),
+    # so that a closure starts and ends at midnight without any reindexing. No default:
+    # an index written before these fields fails to load and is rebuilt.
+    closed_from: int
+    closed_to: int
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ def load_documents(
             Service.disponibilite,
             Service.couverture_regionale,
             Service.specialite_id,
-            Service.indisponible,
+            Service.indisponible_du,
+            Service.indisponible_au,
             Requis.nature,
             Requis.nom.label("requis_nom"),
             Requis.prenom,
@@ -182,7 +188,8 @@ def make_document(
         specialites=frozenset(slug for slug, _, _ in specs),
         sort_name=fold(display),
         digest="",
-        available=not row.indisponible,
+        closed_from=row.indisponible_du.toordinal() if row.indisponible_du else 0,
+        closed_to=row.indisponible_au.toordinal() if row.indisponible_au else 0,
     )
     stable = [sorted(v) if isinstance(v, frozenset) else v for v in astuple(facets)]
     # Sets sorted: their order changes from one process to the next (hash randomisation).

@@ -16,6 +16,16 @@ from ato.search.services import MAX_PAGE, SearchParams
 SORT_CHOICES = [("pertinence", "Pertinence"), ("nom", "Nom")]
 
 
+#: Each filter said unknown with its own gender.
+UNKNOWN = {
+    "departement": "Département inconnu",
+    "specialite": "Spécialité inconnue",
+    "type": "Type de recours inconnu",
+    "outil": "Outil inconnu",
+    "tri": "Ordre de tri inconnu",
+}
+
+
 class SearchForm(Form):
     q = StringField("Rechercher un recours")
     departement = StringField("Département")
@@ -44,7 +54,10 @@ class SearchForm(Form):
             field = self[name]
             value = (field.data or "").strip()
             if value and value not in {c[0] for c in self.choices[name]}:
-                messages.append(f"{field.label.text} : valeur inconnue, ce filtre a été ignoré.")
+                messages.append(
+                    f"{UNKNOWN[name]} : « {value[:60]} ». Ce filtre a été ignoré, "
+                    "les résultats ne sont pas filtrés par ce critère."
+                )
                 return None
             return value or None
 

@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 
 from whoosh import columns, fields, formats, index
 from whoosh.searching import Searcher
@@ -99,6 +100,7 @@ class _SegmentFacets:
     rows: list[Facets]
     members: dict[str, dict[str, int]]  # dimension -> value -> local bitset
     by_name: list[tuple[str, int, int]]  # (sort name, service id, local docnum)
+    closures: list[tuple[int, int, int]]  # (local docnum, first day, last day or 0)
 
     @classmethod
     def load(cls, segreader) -> _SegmentFacets:  # noqa: ANN001
@@ -117,14 +119,13 @@ class _SegmentFacets:
             lists["type"][f.nature].append(docnum)
             for slug in f.outils:
                 lists["outil"][slug].append(docnum)
-            if not f.available:
-                lists["indisponible"]["*"].append(docnum)
         members = {
             dim: {value: to_bits(docs, size) for value, docs in values.items()}
             for dim, values in lists.items()
         }
         by_name = sorted((f.sort_name, f.service_id, n) for n, f in enumerate(rows))
-        return cls(rows, members, by_name)
+        closures = [(n, f.closed_from, f.closed_to) for n, f in enumerate(rows) if f.closed_from]
+        return cls(rows, members, by_name, closures)
 
 
 _BITS = [tuple(b for b in range(8) if byte >> b & 1) for byte in range(256)]
@@ -142,7 +143,7 @@ class FacetTable:
     the life of the process, so a reopen after an update costs little.
     """
 
-    DIMENSIONS = ("accepte", "situe", "specialite", "type", "outil", "indisponible")
+    DIMENSIONS = ("accepte", "situe", "specialite", "type", "outil")
 
     def __init__(self, parts: list[tuple[_SegmentFacets, int, frozenset[int]]], size: int) -> None:
         self.size = size
@@ -164,6 +165,7 @@ class FacetTable:
             self.bits[dim] = {v: b & live for v, b in self.bits[dim].items() if b & live}
         self._parts = parts
         self._terms: dict[tuple[str, str], int] = {}
+        self._closed: tuple[int, int] | None = None  # (day ordinal, bitset)
 
     @classmethod
     def load(cls, searcher: Searcher, folder: str) -> FacetTable:
@@ -211,6 +213,22 @@ class FacetTable:
 
     def value(self, dimension: str, value: str) -> int:
         return self.bits[dimension].get(value, 0)
+
+    def closed_on(self, day: date) -> int:
+        """Live documents whose service is closed on ``day``, as a bitset.
+
+        Evaluated from the stored dates at query time (closures are few: a scan of
+        them, cached for the day), never frozen when the document was written.
+        """
+        ordinal = day.toordinal()
+        if self._closed is None or self._closed[0] != ordinal:
+            bits = 0
+            for part, offset, deleted in self._parts:
+                for n, first, last in part.closures:
+                    if n not in deleted and first <= ordinal and (not last or ordinal <= last):
+                        bits |= 1 << (n + offset)
+            self._closed = (ordinal, bits)
+        return self._closed[1]
 
     def iter_by_name(self) -> Iterator[int]:
         """Live docnums in name order (a lazy merge of the segments' sorted lists)."""

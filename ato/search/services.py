@@ -7,8 +7,10 @@ longer published). When the index is unavailable, SQL answers alone.
 Ranking (see :func:`_ranked`): Whoosh's BM25F over a weighted text field, with
 bonuses for the query's words together and for locality (located in the
 département asked for > accepting requests from it > region-wide); strict
-tiers: direct matches before CIM-11 expansions, available before temporarily
-unavailable; equal scores ordered by name, then id.
+tiers: direct matches before CIM-11 expansions, available before closed today (a
+closure's dates are read at query time, never frozen in the index); equal scores ordered
+by name, then id. Listings without words (or sorted by name) also put today's closed
+services last.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 from whoosh.spelling import ListCorrector
 
-from ato.core.models import utcnow
+from ato.core.models import paris_day, utcnow
 from ato.directory import services as directory
 from ato.directory.models import (
     Canal,
@@ -304,7 +306,7 @@ def _ranked(  # noqa: PLR0913
     """
     query = query_module.text_query(parsed, filters.departements)
     direct &= result
-    off = table.value("indisponible", "*") & result
+    off = table.closed_on(paris_day()) & result
     tiers = [direct & ~off, direct & off] if off else [direct]
     if direct != result:
         expansion_only = result & ~direct
@@ -343,8 +345,10 @@ def _search_index(params: SearchParams, parsed, filters: Filters) -> SearchResul
         result = matched & wanted
         if parsed.has_text and params.tri != "nom":
             docnums = _ranked(searcher, table, parsed, matched, result, direct, filters, keep)
-        else:
-            docnums = table.first_by_name(result, keep)
+        else:  # by name, services closed today after the others
+            off = table.closed_on(paris_day()) & result
+            docnums = table.first_by_name(result & ~off, keep)
+            docnums += table.first_by_name(off, keep - len(docnums))
         page = docnums[keep - PAGE_SIZE : keep]
         ordered = [table.rows[d].service_id for d in page]
         counts = _facet_counts(table, matched, filters)
@@ -553,7 +557,13 @@ def _search_sql(
     start = (min(params.page, MAX_PAGE) - 1) * PAGE_SIZE
     page_ids = db.session.scalars(
         query.with_only_columns(Service.id)
-        .order_by(func.lower(Requis.nom), Requis.id, Service.position, Service.id)
+        .order_by(
+            directory.closed_on(paris_day()),
+            func.lower(Requis.nom),
+            Requis.id,
+            Service.position,
+            Service.id,
+        )
         .offset(start)
         .limit(PAGE_SIZE)
     ).all()

@@ -32,6 +32,7 @@ from sqlalchemy import delete, event, func, select
 from whoosh.index import LockError
 
 from ato.core.models import utcnow
+from ato.core.text import plural
 from ato.extensions import db
 from ato.search.documents import Facets, load_documents, published_service_count
 from ato.search.index import IndexUnavailable, Position, SearchIndex
@@ -113,7 +114,7 @@ def _catch_up_locked(rescan: bool = False) -> int:
         try:
             _apply(requis_ids)
         except LockError:
-            log.warning("Index verrouillé : %d fiche(s) en attente", len(requis_ids))
+            log.warning("Index verrouillé : %s en attente", plural(len(requis_ids), "fiche"))
             return 0
     if rescan:
         advanced = _advance(position, rows)

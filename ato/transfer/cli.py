@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ato.core.text import plural
 from ato.transfer import services
 
 import_cli = AppGroup("import", help="Imports de fiches (CSV).")
@@ -13,4 +14,4 @@ import_cli = AppGroup("import", help="Imports de fiches (CSV).")
 @import_cli.command("reprendre")
 def resume() -> None:
     """Mener à leur terme les imports en attente ou interrompus."""
-    click.echo(f"{services.resume_waiting()} import(s) repris.")
+    click.echo(plural(services.resume_waiting(), "import repris", "imports repris") + ".")

@@ -28,7 +28,7 @@ from ato.core import audit, csvfile
 from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
-from ato.core.text import fold
+from ato.core.text import fold, plural_form
 from ato.directory import entries, schema
 from ato.directory import services as directory
 from ato.directory.models import Canal, Requis, Service, Statut
@@ -351,7 +351,9 @@ def plan(data: bytes, progress: Callable[[int, int], None] | None = None) -> Pla
                     (
                         line.number,
                         f"Même fiche que la ligne {first.number} (même identifiant) mais "
-                        f"{', '.join(differing)} différent(s) : les lignes d'une même fiche "
+                        f"{', '.join(differing)} "
+                        f"{plural_form(len(differing), 'différent', 'différents')} : "
+                        "les lignes d'une même fiche "
                         "doivent porter la même identité.",
                     )
                 )

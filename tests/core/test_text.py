@@ -54,3 +54,29 @@ def test_fictional_addresses_are_accepted_only_when_asked():
     assert valid_email("Contact@Exemple.INVALID", fictional=True) == "contact@exemple.invalid"
     with _pytest.raises(ValueError):
         valid_email("pas une adresse@exemple.invalid", fictional=True)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (0, "0 résultat"),
+        (1, "1 résultat"),
+        (1.5, "1,5 résultat"),
+        (2, "2 résultats"),
+        (1234, "1\u202f234 résultats"),
+    ],
+)
+def test_a_count_agrees_with_its_word_by_the_french_rule(count, expected):
+    from ato.core.text import plural
+
+    assert plural(count, "résultat") == expected
+
+
+def test_an_irregular_plural_is_given_and_the_word_alone_can_agree():
+    from ato.core.text import plural, plural_form
+
+    assert (
+        plural(3, "professionnel libéral", "professionnels libéraux") == "3 professionnels libéraux"
+    )
+    assert plural(1, "recours", "recours") == "1 recours"
+    assert [plural_form(n, "accepte", "acceptent") for n in (1, 2)] == ["accepte", "acceptent"]

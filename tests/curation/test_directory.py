@@ -1,7 +1,7 @@
 """Staff keep the directory true: corrections, revisions, availability, archive, delete."""
 
 import html
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -9,11 +9,12 @@ from sqlalchemy import select
 from ato.core.audit import AuditEntry
 from ato.core.models import utcnow
 from ato.directory import entries
-from ato.directory.models import Requis, Statut
+from ato.directory.models import Requis, Service, Statut
 from ato.extensions import db
 from ato.moderation import services as moderation
 from ato.registration import services as registration
 from ato.registration.models import Demande, StatutDemande
+from ato.web import date_fr
 from tests.backoffice import decide, post
 from tests.factories import make_requis, make_service
 from tests.forms import form_data
@@ -148,27 +149,96 @@ def test_marking_as_verified_sets_the_date_shown_publicly(app, staff):
         assert db.session.get(Requis, rid).verified_at is not None
         assert _audit("verification")[0].changes["verified_at"][0] is None
     page = staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
-    assert "Informations vérifiées le" in page
+    assert "Informations vérifiées aujourd'hui (le" in html.unescape(page)
 
 
-def test_a_service_marked_unavailable_says_so_publicly(app, staff):
+def _closure(sid, start, end=None, message=""):
+    return {
+        f"s{sid}-du": start.isoformat(),
+        f"s{sid}-au": end.isoformat() if end else "",
+        f"s{sid}-message": message,
+    }
+
+
+def test_a_closure_set_by_staff_applies_during_its_dates_only(app, staff):
+    from ato.core.models import paris_day
+
     with app.app_context():
         requis = make_requis()
         rid, sid = requis.id, requis.services[0].id
     page = f"/admin/fiches/{rid}"
+    today = paris_day()
+    end = today + timedelta(days=5)
+    response = post(
+        staff,
+        f"/admin/services/{sid}/disponibilite",
+        _closure(sid, today, end, "Congés"),
+        page=page,
+    )
+    assert response.status_code == 303
+    public = html.unescape(
+        staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
+    )
+    assert f"Indisponible jusqu'au {date_fr(end)}." in public and "Congés" in public
+    with app.app_context():
+        service = db.session.get(Service, sid)
+        assert (service.indisponible_du, service.indisponible_au) == (today, end)
+        changes = _audit("indisponibilite")[0].changes
+        assert changes[f"service {service.nom}.indisponible_au"] == [None, end.isoformat()]
+    staff_page = html.unescape(staff.get(page).get_data(as_text=True))
+    history = staff_page[staff_page.index("<h2>Historique</h2>") :]
+    assert "Indisponible jusqu'au" in history and date_fr(end) in history
+    post(staff, f"/admin/services/{sid}/disponibilite", {"annuler": "1"}, page=page)
+    public = staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
+    assert "Indisponible" not in public
+    with app.app_context():
+        assert db.session.get(Service, sid).indisponible_du is None
+
+
+def test_a_planned_closure_is_announced_not_applied(app, staff):
+    from ato.core.models import paris_day
+
+    with app.app_context():
+        requis = make_requis()
+        rid, sid = requis.id, requis.services[0].id
+    start = paris_day() + timedelta(days=10)
     post(
         staff,
         f"/admin/services/{sid}/disponibilite",
-        {"indisponible": "1", "message": "Jusqu'au 15 septembre"},
-        page=page,
+        _closure(sid, start),
+        page=f"/admin/fiches/{rid}",
     )
     public = html.unescape(
         staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
     )
-    assert "Temporairement indisponible." in public and "Jusqu'au 15 septembre" in public
-    post(staff, f"/admin/services/{sid}/disponibilite", {"indisponible": "0"}, page=page)
-    public = staff.get(f"/requis/{rid}", follow_redirects=True).get_data(as_text=True)
-    assert "Temporairement indisponible." not in public
+    assert f"Fermeture prévue à partir du {date_fr(start)}." in public
+    assert "Indisponible" not in public
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"du": "2026-12-31", "au": "2026-12-14"},
+            "Le dernier jour ne peut pas précéder le premier.",
+        ),
+        ({"du": "", "au": "2026-12-14"}, "Indiquez le premier jour de fermeture."),
+        ({"du": "31/12/2026x", "au": ""}, "date"),
+    ],
+)
+def test_a_wrong_closure_is_refused_with_what_was_typed_kept(app, staff, data, message):
+    with app.app_context():
+        requis = make_requis()
+        rid, sid = requis.id, requis.services[0].id
+    fields = {f"s{sid}-{k}": v for k, v in data.items()} | {f"s{sid}-message": "Congés d'été"}
+    response = post(
+        staff, f"/admin/services/{sid}/disponibilite", fields, page=f"/admin/fiches/{rid}"
+    )
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert message in page and "Congés d'été" in page
+    with app.app_context():
+        assert db.session.get(Service, sid).indisponible_du is None
 
 
 @pytest.mark.parametrize(
@@ -238,7 +308,8 @@ def test_review_warns_of_homonyms_and_identifier_mismatch(app, staff, submitted)
 def test_a_revision_keeps_a_service_temporarily_unavailable(app, staff):
     with app.app_context():
         requis = make_requis(contact_nom="Camille Exemple", contact_email="c@exemple.fr")
-        requis.services[0].indisponible = True
+        requis.services[0].indisponible_du = date(2026, 12, 14)
+        requis.services[0].indisponible_au = date(2026, 12, 31)
         requis.services[0].indisponible_message = "Congés"
         db.session.commit()
         rid = requis.id
@@ -247,7 +318,12 @@ def test_a_revision_keeps_a_service_temporarily_unavailable(app, staff):
     assert staff.post(f"/admin/fiches/{rid}/modifier", data=data).status_code == 303
     with app.app_context():
         service = db.session.get(Requis, rid).services[0]
-        assert (service.indisponible, service.indisponible_message) == (True, "Congés")
+        assert (service.indisponible_du, service.indisponible_au) == (
+            date(2026, 12, 14),
+            date(2026, 12, 31),
+        )
+        assert service.indisponible_message == "Congés"
+
 
 
 def test_the_history_of_an_entry_reads_in_french(app, staff):

@@ -51,7 +51,7 @@ def test_dashboard_shows_the_recence_rate(app, staff):
     page = html.unescape(staff.get("/admin/fraicheur").get_data(as_text=True))
     text = re.sub(r"<[^>]+>", "", page).replace("\u202f", " ").replace("\xa0", " ")
     assert "Taux de récence : 50 %" in text
-    assert "2 fiche(s) publiée(s) sur 4" in text
+    assert "2 fiches publiées sur 4 vérifiées" in text
 
 
 def _campaign(app, staff, smtp, **fields):
@@ -144,7 +144,7 @@ def test_entries_without_contact_address_are_skipped_and_named(app, staff, smtp)
         rid = make_requis(nom="Sans courriel fictif", contact_email=None).id
     response = post(staff, "/admin/fraicheur/campagne", {"requis": [str(rid)]}, "/admin/fraicheur")
     page = html.unescape(staff.get(response.headers["Location"]).get_data(as_text=True))
-    assert "0 demande(s) de confirmation envoyée(s)" in page
+    assert "0 demande de confirmation envoyée." in page
     assert "Sans courriel fictif" in page
     assert smtp.messages == []
 

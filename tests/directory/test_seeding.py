@@ -117,9 +117,9 @@ def test_example_file_refers_only_to_known_reference_data(app_ctx, tmp_path):
 
 def test_seed_commands_report_what_they_did(runner):
     result = runner.invoke(args=["ato", "seed", "reference"])
-    assert result.exit_code == 0 and "0 créé(s)" in result.output
+    assert result.exit_code == 0 and "0 créé," in result.output
     result = runner.invoke(args=["ato", "seed", "examples"])
-    assert result.exit_code == 0 and "40 créé(s)" in result.output
+    assert result.exit_code == 0 and "40 créés," in result.output
 
 
 def test_examples_are_never_loaded_in_production(runner, app):

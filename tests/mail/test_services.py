@@ -66,7 +66,7 @@ def test_outbox_send_command(runner, smtp):
     services.queue("a@exemple.fr", "Objet", "Corps")
     db.session.commit()
     result = runner.invoke(args=["ato", "outbox", "send"])
-    assert result.exit_code == 0 and "1 envoyé(s)" in result.output
+    assert result.exit_code == 0 and "1 envoyé," in result.output
 
 
 def test_a_malformed_message_is_recorded_and_does_not_block_the_others(smtp):

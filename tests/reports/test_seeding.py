@@ -115,7 +115,7 @@ def test_seeding_again_keeps_a_figure_edited_by_staff(app, seeded):
 def test_cli_seeds_the_reports(app, runner):
     result = runner.invoke(args=["ato", "seed", "reports"])
     assert result.exit_code == 0, result.output
-    assert f"indicateurs : {len(FIGURES)} créé(s)" in result.output
+    assert f"indicateurs : {len(FIGURES)} créés" in result.output
 
 
 def test_database_refuses_a_figure_without_source(app, seeded):

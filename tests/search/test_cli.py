@@ -19,7 +19,7 @@ def entries(app):
 def test_rebuild_reports_the_number_of_services(runner, entries):
     result = runner.invoke(args=["ato", "search", "rebuild"])
     assert result.exit_code == 0, result.output
-    assert "3 service(s)" in result.output
+    assert "3 services" in result.output
 
 
 def test_check_passes_when_index_and_database_agree(runner, entries):
@@ -49,7 +49,7 @@ def test_catchup_applies_pending_changes(app, runner, entries, monkeypatch):
         make_requis(nom="En attente", services=[make_service("neurologie")])
     monkeypatch.undo()
     result = runner.invoke(args=["ato", "search", "catchup"])
-    assert result.exit_code == 0 and "1 fiche(s)" in result.output
+    assert result.exit_code == 0 and "1 fiche réindexée ;" in result.output
     assert runner.invoke(args=["ato", "search", "check"]).exit_code == 0
 
 

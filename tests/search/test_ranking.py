@@ -1,7 +1,10 @@
 """The right recourse first: each ranking rule, the CIM-11 expansion, suggestions, highlights."""
 
+from datetime import timedelta
+
 import pytest
 
+from ato.core.models import paris_day
 from ato.search.services import SearchParams, search
 from tests.factories import make_lozere_geriatric_unit, make_requis, make_service
 
@@ -121,15 +124,72 @@ def test_a_direct_match_always_ranks_above_an_expansion():
     assert results.services[1].id in results.expanded
 
 
+def _closure(start: int, end: int | None) -> dict:
+    today = paris_day()
+    return {
+        "indisponible_du": today + timedelta(days=start),
+        "indisponible_au": None if end is None else today + timedelta(days=end),
+    }
+
+
 def test_an_available_recourse_ranks_before_a_temporarily_unavailable_one():
     make_requis(
         nom="Aaa fictif fermé",
-        services=[make_service("dermatologie", nom="Dermatologie", indisponible=True)],
+        services=[make_service("dermatologie", nom="Dermatologie", **_closure(-1, 3))],
     )
     make_requis(
         nom="Zzz fictif ouvert", services=[make_service("dermatologie", nom="Dermatologie")]
     )
     assert first("dermatologie") == "Zzz fictif ouvert"
+
+
+@pytest.mark.parametrize(
+    ("window", "closed"),
+    [((2, 5), False), ((-5, -1), False), ((0, 0), True), ((-3, None), True)],
+)
+def test_only_a_closure_in_force_today_moves_a_recourse_down(window, closed):
+    make_requis(
+        nom="Aaa fictif",
+        services=[make_service("dermatologie", nom="Dermatologie", **_closure(*window))],
+    )
+    make_requis(nom="Zzz fictif", services=[make_service("dermatologie", nom="Dermatologie")])
+    expected = "Zzz fictif" if closed else "Aaa fictif"
+    assert first("dermatologie") == expected
+    assert first(specialite="dermatologie") == expected  # a listing without words too
+
+
+def test_a_closure_starts_at_midnight_without_reindexing(monkeypatch):
+    """The index stores the dates; which services are closed is decided at each search."""
+    from ato.search import services as search_services
+
+    make_requis(
+        nom="Aaa fictif",
+        services=[make_service("dermatologie", nom="Dermatologie", **_closure(1, 2))],
+    )
+    make_requis(nom="Zzz fictif", services=[make_service("dermatologie", nom="Dermatologie")])
+    assert first("dermatologie") == "Aaa fictif"
+    assert search(SearchParams(q="dermatologie")).engine == "index"
+    tomorrow = paris_day() + timedelta(days=1)
+    monkeypatch.setattr(search_services, "paris_day", lambda *a: tomorrow)
+    applied = search_services.sync.get_index().read_position()
+    assert first("dermatologie") == "Zzz fictif"
+    assert search_services.sync.get_index().read_position() == applied  # nothing reindexed
+    assert first(specialite="dermatologie") == "Zzz fictif"
+    monkeypatch.setattr(search_services, "paris_day", lambda *a: tomorrow + timedelta(days=2))
+    assert first("dermatologie") == "Aaa fictif"  # and it ends by itself
+
+
+def test_sql_answers_put_closed_recourses_last_too():
+    make_requis(
+        nom="Aaa fictif",
+        services=[make_service("dermatologie", nom="Dermatologie", **_closure(-1, 2))],
+    )
+    make_requis(nom="Zzz fictif", services=[make_service("dermatologie", nom="Dermatologie")])
+    names = [
+        s.requis.nom
+        for s in search(SearchParams(specialite="dermatologie"), sql_only=True).services
+    ]
+    assert names == ["Zzz fictif", "Aaa fictif"]
 
 
 def test_equal_scores_are_ordered_by_name_then_stay_in_that_order():

@@ -65,7 +65,7 @@ def test_raw_sql_reaches_the_index(entries):
 
 def test_removing_the_examples_reaches_the_index(app, runner, entries):
     result = runner.invoke(args=["ato", "seed", "examples", "--remove"])
-    assert result.exit_code == 0 and "2 fiche(s)" in result.output
+    assert result.exit_code == 0 and "2 fiches d'exemple supprimées" in result.output
     db.session.rollback()
     assert names("rhumatologie") == {"Clinique fictive 2"}
     check = runner.invoke(args=["ato", "search", "check"])

@@ -82,8 +82,8 @@ def test_filter_only_listing_is_served(client, corpus):
 
 def test_unknown_filter_values_are_ignored_with_a_message(client, corpus):
     html = page(client, "/recherche?q=dermato&departement=75&specialite=%3Cscript%3E&page=-3")
-    assert "Département : valeur inconnue" in html
-    assert "Spécialité ou thématique : valeur inconnue" in html
+    assert "Département inconnu : « 75 ». Ce filtre a été ignoré" in html
+    assert "Spécialité inconnue : « &lt;script&gt; ». Ce filtre a été ignoré" in html
     assert "Numéro de page invalide" in html
     assert "<script>" not in html
 

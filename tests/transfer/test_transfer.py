@@ -134,11 +134,11 @@ def test_a_clean_file_is_created_only_once_confirmed(app, staff):
     response = upload(staff, text)
     assert response.status_code == 200
     page = html.unescape(response.get_data(as_text=True))
-    assert "2 fiche(s) et 3 service(s) seraient créés" in page
+    assert "2 fiches et 3 services seraient créés" in page
     assert count_requis(app) == 0
     done = confirm(staff, response)
     assert done.status_code == 200
-    assert "2 fiche(s) importée(s)" in html.unescape(done.get_data(as_text=True))
+    assert "2 fiches importées et publiées" in html.unescape(done.get_data(as_text=True))
     with app.app_context():
         created = db.session.scalars(select(Requis).order_by(Requis.nom)).all()
         assert [(r.nom, len(r.services), r.statut) for r in created] == [
@@ -372,7 +372,7 @@ def test_the_upload_answers_at_once_and_the_job_page_shows_progress_without_java
     page = staff.get(f"/admin/import/{job_id}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page  # refreshes itself, no script
     assert '<progress id="avancement" max="5000" value="1200">24 %</progress>' in page
-    assert "1200 fiche(s) sur 5000" in page
+    assert "1200 fiches sur 5000 examinées" in page
     with app.app_context():
         assert db.session.get(ImportJob, job_id).etat == EtatImport.EN_COURS
 
@@ -388,7 +388,7 @@ def test_a_job_left_waiting_by_a_restart_is_resumed_by_the_command(app, staff, r
         job_id = services.start_job(NatureImport.IMPORT, data, "liste.csv", actor).id
         db.session.commit()
     result = runner.invoke(args=["ato", "import", "reprendre"])
-    assert result.exit_code == 0 and "1 import(s) repris" in result.output
+    assert result.exit_code == 0 and "1 import repris." in result.output
     with app.app_context():
         assert db.session.get(ImportJob, job_id).etat == EtatImport.TERMINE
     assert count_requis(app) == 1
