@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from ato.core.models import PARIS, paris_day, utcnow
 from ato.core.text import plural, plural_form
+from ato.directory import delays
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +281,8 @@ def attente(since: datetime | None, now: datetime | None = None) -> str:
     return plural(days, "jour")
 
 
-def delai(hours: int | None) -> str:
-    """A declared response time in words: ``sous 48 h``, ``sous 7 jours``."""
-    if not hours:
+def delai(minutes: int | None) -> str:
+    """A declared response time in words: ``sous 30 min``, ``sous 48 h``, ``sous 1 semaine``."""
+    if not minutes:
         return "non précisé"
-    if hours < 72 or hours % 24:
-        return f"sous {hours} h"
-    return "sous " + plural(hours // 24, "jour")
+    return f"sous {delays.words(minutes)}"

@@ -119,7 +119,7 @@ class ServiceFactory(_Factory):
         canal_pairs = (DEFAULT_CANAL,)  # (outil slug, adresse), in order
 
     nom = factory.Sequence(lambda n: f"Service de test {n}")
-    delai_reponse_heures = 48
+    delai_reponse_minutes = 48 * 60
     demandeurs = "Médecins généralistes"
     pieces_a_joindre = "Photographies"
     specialite = factory.LazyAttribute(lambda o: specialite(o.specialite_slug))

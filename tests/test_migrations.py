@@ -270,3 +270,78 @@ def test_0015_goes_down_keeping_a_current_closure_as_the_flag(app_config, tmp_pa
             ).all()
         assert flags == [(1, 1), (2, 0)]
         db.engine.dispose()
+
+
+def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_path, monkeypatch):
+    """0014 renames the column in place (no rebuild: canal rows stay), × 60, and rewrites
+    the entries kept with requests; the CHECK and the search triggers still hold."""
+    import json
+    import sqlite3
+
+    import pytest
+
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
+    with fresh.app_context():
+        upgrade(revision="0013")
+        seeding.load_reference()
+        db.session.commit()
+        payload = {
+            "nature": "etablissement",
+            "services": [{"nom": "A", "delai_heures": 48}, {"nom": "B", "delai_heures": None}],
+        }
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "
+                "est_exemple, published_at, created_at, updated_at) VALUES (1, 'etablissement', "
+                "'publiee', 'CHU fictif', 'Toulouse', '31', '310781406', 0, '2026-01-01', "
+                "'2026-01-01', '2026-01-01')"
+            )
+            for id_, hours in ((1, 72), (2, None)):
+                connection.exec_driver_sql(
+                    "INSERT INTO service (id, requis_id, position, nom, specialite_id, public, "
+                    "couverture_regionale, indisponible, delai_reponse_heures) SELECT "
+                    f"{id_}, 1, 0, 'S{id_}', id, 'tous', 1, 0, {hours or 'NULL'} "
+                    "FROM specialite WHERE slug = 'dermatologie'"
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO canal (service_id, outil_id, adresse, position) "
+                "SELECT 1, id, 'https://teleo.exemple.fr', 0 FROM outil WHERE slug = 'teleo'"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO demande (id, nature, statut, requis_id, payload, token_hash, "
+                "idempotency_key, contact_email, submissions, created_at, updated_at) VALUES "
+                f"(1, 'inscription', 'recue', 1, '{json.dumps(payload)}', 't', 'k', 'a@b.fr', "
+                "1, '2026-01-01', '2026-01-01')"
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            delays = connection.exec_driver_sql(
+                "SELECT delai_reponse_minutes FROM service ORDER BY id"
+            ).scalars()
+            assert list(delays) == [72 * 60, None]
+            assert connection.exec_driver_sql("SELECT count(*) FROM canal").scalar() == 1
+            stored = json.loads(connection.exec_driver_sql("SELECT payload FROM demande").scalar())
+            assert [s.get("delai_minutes") for s in stored["services"]] == [48 * 60, None]
+            assert all("delai_heures" not in s for s in stored["services"])
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        database = db.engine.url.database
+        db.engine.dispose()
+    raw = sqlite3.connect(database)
+    with pytest.raises(sqlite3.IntegrityError, match="delai_positive"):
+        raw.execute("UPDATE service SET delai_reponse_minutes = 0 WHERE id = 1")
+    before = raw.execute("SELECT count(*) FROM search_change").fetchone()[0]
+    raw.execute("UPDATE service SET delai_reponse_minutes = 30 WHERE id = 1")
+    assert raw.execute("SELECT count(*) FROM search_change").fetchone()[0] == before + 2
+    raw.commit()
+    raw.close()
+    with fresh.app_context():
+        downgrade(revision="0013")
+        with db.engine.connect() as connection:
+            hours = connection.exec_driver_sql(
+                "SELECT delai_reponse_heures FROM service ORDER BY id"
+            ).scalars()
+            assert list(hours) == [1, None]  # 30 min: rounded up, never 0
+            stored = json.loads(connection.exec_driver_sql("SELECT payload FROM demande").scalar())
+            assert [s.get("delai_heures") for s in stored["services"]] == [48, None]
+        db.engine.dispose()

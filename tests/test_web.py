@@ -114,19 +114,20 @@ def test_wrong_method_answers_405_with_a_french_page(client):
 
 
 @pytest.mark.parametrize(
-    ("hours", "text"),
+    ("minutes", "text"),
     [
         (None, "non précisé"),
-        (24, "sous 24 h"),
-        (48, "sous 48 h"),
-        (72, "sous 3 jours"),
-        (168, "sous 7 jours"),
-        (30, "sous 30 h"),
-        (100, "sous 100 h"),
+        (30, "sous 30 min"),
+        (90, "sous 1 h 30"),
+        (24 * 60, "sous 24 h"),
+        (48 * 60, "sous 48 h"),
+        (72 * 60, "sous 3 jours"),
+        (168 * 60, "sous 1 semaine"),
+        (100 * 60, "sous 100 h"),
     ],
 )
-def test_response_time_in_words(hours, text):
-    assert delai(hours) == text
+def test_response_time_in_words(minutes, text):
+    assert delai(minutes) == text
 
 
 def test_dates_are_shown_in_paris_time():

@@ -61,7 +61,7 @@ def parse(text: str | int) -> int:
     value = AROUND.sub("", fold(shown).strip()).strip()
     relative = RELATIVE_DAY.fullmatch(value)
     if relative:
-        return _bounded(int(relative.group(1)) * DAY)
+        return bounded(int(relative.group(1)) * DAY)
     parts: list[tuple[float, str | None]] = []
     position = 0
     while position < len(value):
@@ -88,10 +88,11 @@ def parse(text: str | int) -> int:
             raise _unknown(shown)  # "30 min 2 h": units go from the largest down
         total += number * unit
         previous = unit
-    return _bounded(round(total))
+    return bounded(round(total))
 
 
-def _bounded(minutes: int) -> int:
+def bounded(minutes: int) -> int:
+    """``minutes`` when it is a delay ATO accepts (one minute to 90 days), else ``ValueError``."""
     if minutes < 1:
         raise ValueError("Le délai doit être d'au moins une minute.")
     if minutes > MAXIMUM:

@@ -363,7 +363,7 @@ class Service(db.Model):  # type: ignore[name-defined]
     __tablename__ = "service"
     __table_args__ = (
         CheckConstraint(
-            "delai_reponse_heures IS NULL OR delai_reponse_heures > 0", name="delai_positive"
+            "delai_reponse_minutes IS NULL OR delai_reponse_minutes > 0", name="delai_positive"
         ),
         # Enforced by a trigger on SQLite (see migration 0015).
         CheckConstraint(UNAVAILABILITY_ORDER, name="indisponibilite_ordre"),
@@ -379,7 +379,7 @@ class Service(db.Model):  # type: ignore[name-defined]
     description: Mapped[str | None] = mapped_column(Text)
     demandeurs: Mapped[str | None] = mapped_column(Text)  # who may send a request
     pieces_a_joindre: Mapped[str | None] = mapped_column(Text)
-    delai_reponse_heures: Mapped[int | None] = mapped_column(Integer)
+    delai_reponse_minutes: Mapped[int | None] = mapped_column(Integer)  # declared answer time
     disponibilite: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[Public] = mapped_column(
         enum_column(Public, "public"), default=Public.TOUS, server_default=Public.TOUS.value

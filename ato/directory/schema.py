@@ -9,11 +9,15 @@ their channels. Its shape (plain JSON, stored as is with a request)::
                 "site_web", "telephone"},
      "contact": {"nom", "fonction", "email", "telephone"},
      "services": [{"nom", "specialite", "thematiques", "description", "demandeurs",
-                   "pieces", "delai_heures", "disponibilite", "public", "regional",
+                   "pieces", "delai_minutes", "disponibilite", "public", "regional",
                    "departements", "canaux": [{"outil", "adresse"}]}]}
 
 :func:`validate` normalises (identifiers without spaces, phones as
-``05 61 00 00 00``, addresses in lower case) and raises :class:`InvalidEntry`,
+``05 61 00 00 00``, addresses in lower case, reference values to their codes
+whatever name they were given by: ``TéléO`` → ``teleo``, ``Haute-Garonne`` →
+``31``, see :mod:`ato.directory.vocabulary`; delays to minutes, an integer
+being minutes and a text being read by :func:`ato.directory.delays.parse`)
+and raises :class:`InvalidEntry`,
 whose ``errors`` map a location such as ``("services", 0, "canaux", 1, "adresse")``
 to French messages, so that a form puts each message beside its field and the
 import names line and column. Every door in (registration and staff forms, the
@@ -24,6 +28,7 @@ and from the database.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,21 +48,15 @@ from pydantic_core import PydanticCustomError
 
 from ato.core.errors import DomainError
 from ato.core.text import plain_text_problem, single_line_problem, valid_email, web_address
+from ato.directory import delays, vocabulary
 from ato.directory import services as directory
 from ato.directory.checks import finess, mssante, phone, rpps
-from ato.directory.models import NatureOutil, NatureSpecialite, Public
+from ato.directory.models import NatureOutil, NatureRequis, NatureSpecialite, Public
+from ato.directory.vocabulary import UnknownValue, Vocabulary
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
 MAX_SERVICES = 30  # a large CHU lists about twenty; more is an import, not a form
 MAX_CANAUX = 5  # TéléO, Omnidoc, MSSanté, téléphone, formulaire
-DELAIS = {
-    24: "24 heures",
-    48: "48 heures",
-    72: "72 heures",
-    120: "5 jours",
-    168: "7 jours",
-    336: "15 jours",
-}
 CIVILITES = ("Dr", "Pr", "Mme", "M.")
 TYPES_DISPOSITIF = {
     "DAC": "Dispositif d'appui à la coordination (DAC)",
@@ -103,21 +102,63 @@ def professions() -> dict[str, str]:
 
 
 @dataclass
+class Names:
+    """The vocabulary of each reference list (see :mod:`ato.directory.vocabulary`)."""
+
+    specialites: Vocabulary
+    outils: Vocabulary
+    departements: Vocabulary
+    professions: Vocabulary
+    natures: Vocabulary = field(default_factory=lambda: natures())
+    publics: Vocabulary = field(
+        default_factory=lambda: vocabulary.listed(
+            "un public connu", "public", {p.value: p.label for p in Public}
+        )
+    )
+    civilites: Vocabulary = field(
+        default_factory=lambda: vocabulary.listed(
+            "une civilité connue", "civilite", {c: c for c in CIVILITES}
+        )
+    )
+
+
+@dataclass
 class Reference:
     """What an entry's codes must be one of; read from the database once per validation."""
 
     specialites: dict[str, NatureSpecialite]
     outils: dict[str, NatureOutil]
     departements: set[str]
+    names: Names
     professions: dict[str, str] = field(default_factory=professions)
 
     @classmethod
     def load(cls) -> Reference:
+        specialites, outils = directory.specialites(), directory.outils()
         return cls(
-            specialites={s.slug: s.nature for s in directory.specialites()},
-            outils={o.slug: o.nature for o in directory.outils()},
+            specialites={s.slug: s.nature for s in specialites},
+            outils={o.slug: o.nature for o in outils},
             departements={d.code for d in directory.departements()},
+            names=Names(
+                specialites=vocabulary.specialties(specialites),
+                outils=vocabulary.tools(outils),
+                departements=vocabulary.departements(directory.departements()),
+                professions=vocabulary.professions(professions()),
+            ),
         )
+
+
+@cache
+def natures() -> Vocabulary:
+    return vocabulary.listed(
+        "une nature de fiche connue", "nature", {n.value: n.label for n in NatureRequis}
+    )
+
+
+def nature_of(value: Any) -> str | None:
+    """The nature code a value names (``Établissement``, ``libéral``…), or None."""
+    found = natures().candidates(value) if isinstance(value, str) else set()
+    return next(iter(found)) if len(found) == 1 else None
 
 
 # --- the schema ---------------------------------------------------------------------------------
@@ -205,17 +246,28 @@ class _Schema(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_default=True)
 
 
+def _resolved(
+    value: str,
+    names: Vocabulary,
+    accepted: Callable[[str], bool] | None = None,
+    what: str | None = None,
+) -> str:
+    """The code a value names, or the vocabulary's French sentence as this field's error."""
+    try:
+        return names.code(value, accepted, what)
+    except UnknownValue as exc:
+        raise _error(str(exc)) from None
+
+
 class Channel(_Schema):
-    outil: Line(50)
+    outil: Line(100)
     adresse: Line(300)
 
     @field_validator("outil")
     @classmethod
     def _known_tool(cls, value: str | None, info: ValidationInfo) -> str | None:
         reference, _ = _context(info)
-        if value is not None and value.lower() not in reference.outils:
-            raise _error("Outil inconnu : choisissez-le dans la liste.")
-        return value.lower() if value else None
+        return _resolved(value, reference.names.outils) if value else None
 
     @field_validator("adresse")
     @classmethod
@@ -257,18 +309,32 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
+def _french_boolean(value: Any) -> bool:
+    try:
+        return vocabulary.boolean(value)
+    except UnknownValue as exc:
+        raise _error(str(exc)) from None
+
+
+def _items(value: Any) -> list[Any]:
+    """A list, or a cell listing several values (``AVC ; Épilepsie``, ``31, 32``)."""
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[;,\n|]", value) if part.strip()]
+    return _as_list(value)
+
+
 class ServiceEntry(_Schema):
     nom: Line(200, "Indiquez le nom du service.")
-    specialite: Line(100, "Choisissez une spécialité.")
-    thematiques: Annotated[list[str], BeforeValidator(_as_list)] = []
+    specialite: Line(200, "Choisissez une spécialité.")
+    thematiques: Annotated[list[str], BeforeValidator(_items)] = []
     description: Annotated[str | None, BeforeValidator(_text(2000, lines=True))] = None
     demandeurs: Line(300) = None
     pieces: Line(300) = None
-    delai_heures: int | None = None
+    delai_minutes: int | None = None
     disponibilite: Line(300) = None
     public: Public = Public.TOUS
-    regional: bool = False
-    departements: Annotated[list[str], BeforeValidator(_as_list)] = []
+    regional: Annotated[bool, BeforeValidator(_french_boolean)] = False
+    departements: Annotated[list[str], BeforeValidator(_items)] = []
     canaux: Annotated[
         list[Channel],
         BeforeValidator(lambda v: [c for c in _as_list(v) if not _blank_channel(c)]),
@@ -278,43 +344,68 @@ class ServiceEntry(_Schema):
     @classmethod
     def _known_specialty(cls, value: str, info: ValidationInfo) -> str:
         reference, _ = _context(info)
-        if reference.specialites.get(value) != NatureSpecialite.SPECIALITE:
-            raise _error(f"Spécialité inconnue : « {value} » ; choisissez-la dans la liste.")
-        return value
+        names = reference.names.specialites
+
+        def ordinal(slug: str) -> bool:
+            return reference.specialites.get(slug) == NatureSpecialite.SPECIALITE
+
+        slug = _resolved(value, names, ordinal, "une spécialité connue")
+        if not ordinal(slug):
+            raise _error(
+                f"« {value.strip()} » est une thématique, pas une spécialité : indiquez la "
+                f"spécialité du service, et {names.label(slug)} parmi ses thématiques."
+            )
+        return slug
 
     @field_validator("thematiques")
     @classmethod
     def _known_themes(cls, value: list[str], info: ValidationInfo) -> list[str]:
         reference, _ = _context(info)
-        unknown = [t for t in value if reference.specialites.get(t) != NatureSpecialite.THEMATIQUE]
-        if unknown:
-            raise _error(f"Thématique inconnue : « {unknown[0]} ».")
-        return list(dict.fromkeys(value))
+        names = reference.names.specialites
 
-    @field_validator("delai_heures", mode="before")
+        def theme(slug: str) -> bool:
+            return reference.specialites.get(slug) == NatureSpecialite.THEMATIQUE
+
+        slugs, problems = [], []
+        for item in value:
+            try:
+                slug = names.code(item, theme, "une thématique connue")
+            except UnknownValue as exc:
+                problems.append(str(exc))
+                continue
+            if theme(slug):
+                slugs.append(slug)
+            else:
+                problems.append(
+                    f"« {item.strip()} » est une spécialité, pas une thématique : "
+                    "indiquez-la comme spécialité du service."
+                )
+        if problems:
+            raise _error(" ".join(problems))  # one message for the one field
+        return list(dict.fromkeys(slugs))
+
+    @field_validator("delai_minutes", mode="before")
     @classmethod
     def _known_delay(cls, value: Any) -> int | None:
-        if value in (None, ""):
+        """Minutes when a number (stored entries), a delay as people write it when a text."""
+        if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            hours = int(str(value).strip())
-        except ValueError:
-            hours = -1
-        if hours not in DELAIS:
-            raise _error(
-                "Délai non reconnu : indiquez "
-                + ", ".join(str(h) for h in DELAIS)
-                + " (heures) ou laissez vide."
-            )
-        return hours
+            if isinstance(value, int) and not isinstance(value, bool):
+                return delays.bounded(value)
+            if isinstance(value, str):
+                return delays.parse(value)
+        except ValueError as exc:
+            raise _error(str(exc)) from None
+        raise _error("Délai invalide.")
 
     @field_validator("public", mode="before")
     @classmethod
-    def _known_public(cls, value: Any) -> str:
-        value = (value or Public.TOUS.value).strip() if isinstance(value, str) else value
-        if value not in {p.value for p in Public}:
-            raise _error("Choisissez tous, adulte ou pédiatrique.")
-        return value
+    def _known_public(cls, value: Any, info: ValidationInfo) -> str:
+        reference, _ = _context(info)
+        if not isinstance(value, str) or not value.strip():
+            return value or Public.TOUS.value
+        return _resolved(value, reference.names.publics)
 
     @field_validator("departements")
     @classmethod
@@ -324,10 +415,15 @@ class ServiceEntry(_Schema):
             return []
         if not value:
             raise _error("Cochez « toute l'Occitanie » ou au moins un département.")
-        unknown = [c for c in value if c not in reference.departements]
-        if unknown:
-            raise _error(f"Département « {unknown[0]} » inconnu en Occitanie.")
-        return list(dict.fromkeys(value))
+        codes, problems = [], []
+        for item in value:
+            try:
+                codes.append(reference.names.departements.code(item))
+            except UnknownValue as exc:
+                problems.append(str(exc))
+        if problems:
+            raise _error(" ".join(problems))
+        return list(dict.fromkeys(codes))
 
     @field_validator("canaux")
     @classmethod
@@ -362,7 +458,7 @@ class Identity(_Schema):
     adresse: Line(300) = None
     code_postal: Line(5) = None
     ville: Line(120, "Indiquez la ville.")
-    departement: Line(3, "Choisissez le département.")
+    departement: Line(120, "Choisissez le département.")
     site_web: Line(500) = None
     telephone: PhoneOptional = None
     finess: Absent = None
@@ -376,13 +472,7 @@ class Identity(_Schema):
     @classmethod
     def _in_occitanie(cls, value: str, info: ValidationInfo) -> str:
         reference, _ = _context(info)
-        code = value.zfill(2)
-        if code not in reference.departements:
-            raise _error(
-                f"« {value} » n'est pas un choix valide : département inconnu ou hors Occitanie "
-                f"(codes acceptés : {', '.join(sorted(reference.departements))})."
-            )
-        return code
+        return _resolved(value, reference.names.departements)
 
     @field_validator("site_web")
     @classmethod
@@ -402,24 +492,21 @@ class EtablissementIdentity(Identity):
 class LiberalIdentity(Identity):
     nom: Line(200, "Indiquez votre nom.")
     rpps: RppsRequired
-    civilite: Line(4) = None
+    civilite: Line(20) = None
     prenom: Line(100, "Indiquez votre prénom.")
-    profession: Line(10, "Choisissez la profession.")
+    profession: Line(120, "Choisissez la profession.")
 
     @field_validator("civilite")
     @classmethod
-    def _known_title(cls, value: str | None) -> str | None:
-        if value is not None and value not in CIVILITES:
-            raise _error("Civilité : " + ", ".join(CIVILITES) + ".")
-        return value
+    def _known_title(cls, value: str | None, info: ValidationInfo) -> str | None:
+        reference, _ = _context(info)
+        return _resolved(value, reference.names.civilites) if value is not None else None
 
     @field_validator("profession")
     @classmethod
     def _known_profession(cls, value: str, info: ValidationInfo) -> str:
         reference, _ = _context(info)
-        if value not in reference.professions:
-            raise _error("Choisissez la profession dans la liste.")
-        return value
+        return _resolved(value, reference.names.professions)
 
 
 class DispositifIdentity(Identity):
@@ -498,8 +585,8 @@ def validate(
     import) read the reference lists once. ``fictional`` (example data only)
     accepts contact addresses on reserved domains that never receive mail.
     """
-    nature = data.get("nature")
-    schema = SCHEMAS.get(nature) if isinstance(nature, str) else None
+    nature = nature_of(data.get("nature"))
+    schema = SCHEMAS.get(nature) if nature else None
     if schema is None:
         raise InvalidEntry(
             {("nature",): ["Nature inconnue : indiquez etablissement, liberal ou dispositif."]}
@@ -510,7 +597,7 @@ def validate(
         "fictional": fictional,
     }
     try:
-        entry = schema.model_validate(dict(data), context=context)
+        entry = schema.model_validate({**data, "nature": nature}, context=context)
     except ValidationError as exc:
         errors: dict[Location, list[str]] = {}
         for error in exc.errors(include_url=False):

@@ -211,10 +211,10 @@ def _example_entry(example: dict[str, Any]) -> dict[str, Any]:
                         "description",
                         "demandeurs",
                         "pieces",
-                        "delai_heures",
                         "disponibilite",
                     )
                 },
+                "delai_minutes": item.get("delai"),  # as people write it: "48 h", "3 jours"
                 "thematiques": item.get("thematiques", []),
                 "public": item.get("public", "tous"),
                 "regional": item["couverture"] == "region",

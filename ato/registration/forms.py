@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ato.core.forms import FrenchMeta, SummarisedForm, email, field_errors, single_line
-from ato.directory import schema
+from ato.directory import delays, schema
 from ato.directory import services as directory
 from ato.directory.models import NatureSpecialite, Public
 from ato.registration.models import CategorieSignalement
@@ -35,8 +35,6 @@ from ato.registration.models import CategorieSignalement
 MAX_SERVICES = schema.MAX_SERVICES
 MAX_CANAUX = schema.MAX_CANAUX
 CANAL_ROWS = 3  # rows shown for a new service
-# Choices are {value: label} dicts (tuples are deprecated in WTForms 3.3).
-DELAIS = {"": "Non précisé"} | {str(hours): label for hours, label in schema.DELAIS.items()}
 
 
 class Shown:
@@ -110,7 +108,11 @@ class ServiceForm(Form):
     )
     demandeurs = StringField("Qui peut adresser une demande", validators=[Shown(maxlength=300)])
     pieces = StringField("Pièces à joindre", validators=[Shown(maxlength=300)])
-    delai = _select("Délai de réponse annoncé", choices=DELAIS)
+    delai = StringField(  # read by ato.directory.delays when the entry is checked
+        "Délai de réponse annoncé (facultatif)",
+        description=f"ex. : {delays.EXAMPLES}",
+        validators=[Shown(maxlength=40)],
+    )
     disponibilite = StringField("Disponibilité", validators=[Shown(maxlength=300)])
     public = _select("Patients", choices={p.value: p.label for p in Public})
     regional = BooleanField("Demandes acceptées de toute l'Occitanie")
@@ -123,7 +125,7 @@ class ServiceForm(Form):
 # --- main forms ---------------------------------------------------------------------------------
 
 POSTED_ROW = re.compile(r"services-(?P<service>\d{1,6})-(?:canaux-(?P<canal>\d{1,6})-)?")
-SERVICE_FIELDS = {"delai_heures": "delai"}  # entry key -> form field, where they differ
+SERVICE_FIELDS = {"delai_minutes": "delai"}  # entry key -> form field, where they differ
 
 
 class RequisForm(SummarisedForm, FlaskForm):
@@ -185,8 +187,8 @@ class RequisForm(SummarisedForm, FlaskForm):
         data.update({f"contact_{k}": v for k, v in entry["contact"].items()})
         data["services"] = [
             {
-                **{k: v for k, v in s.items() if k not in ("canaux", "delai_heures")},
-                "delai": str(s["delai_heures"]) if s.get("delai_heures") else "",
+                **{k: v for k, v in s.items() if k not in ("canaux", "delai_minutes")},
+                "delai": delays.words(s["delai_minutes"]) if s.get("delai_minutes") else "",
                 "canaux": s["canaux"] + [{"outil": "", "adresse": ""}] * (3 - len(s["canaux"])),
             }
             for s in entry["services"]
@@ -216,7 +218,7 @@ class RequisForm(SummarisedForm, FlaskForm):
                     "description": s.description.data,
                     "demandeurs": s.demandeurs.data,
                     "pieces": s.pieces.data,
-                    "delai_heures": s.delai.data,
+                    "delai_minutes": s.delai.data,
                     "disponibilite": s.disponibilite.data,
                     "public": s.public.data,
                     "regional": bool(s.regional.data),

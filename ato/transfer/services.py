@@ -29,9 +29,10 @@ from ato.core.audit import Action, Subject
 from ato.core.errors import DomainError
 from ato.core.models import utcnow
 from ato.core.text import fold, plural_form
-from ato.directory import entries, schema
+from ato.directory import delays, entries, schema
 from ato.directory import services as directory
 from ato.directory.models import Canal, Requis, Service, Statut
+from ato.directory.vocabulary import key as name_key
 from ato.extensions import db
 from ato.transfer.models import EtatImport, ImportJob, NatureImport
 
@@ -51,7 +52,7 @@ SERVICE = [
     "description",
     "demandeurs",
     "pieces",
-    "delai_heures",
+    "delai",
     "disponibilite",
     "public",
     "departements_acceptes",
@@ -59,8 +60,12 @@ SERVICE = [
 CANAUX = 10  # channel columns of the file format; the schema allows fewer (said by line)
 CHANNELS = [name for i in range(1, CANAUX + 1) for name in (f"outil_{i}", f"adresse_{i}")]
 COLUMNS = IDENTITY + SERVICE + CHANNELS
+# Columns of earlier files still read: "delai_heures" held a number of hours, which
+# "delai" reads the same way (a bare number is hours).
+FORMER = {"delai_heures": "delai"}
 REQUIRED = {"nature", "nom", "ville", "departement", "service", "specialite", "outil_1"}
 REGION = "region"
+REGION_NAMES = {"region", "occitanie", "toute l occitanie", "toute la region", "region occitanie"}
 MAX_LINES = 5000
 
 
@@ -86,7 +91,7 @@ def export_rows(requis_list: Iterable[Requis]) -> Iterable[list[Any]]:
                 description=s["description"],
                 demandeurs=s["demandeurs"],
                 pieces=s["pieces"],
-                delai_heures=s["delai_heures"],
+                delai=delays.words(s["delai_minutes"]) if s["delai_minutes"] else None,
                 disponibilite=s["disponibilite"],
                 public=s["public"],
                 departements_acceptes=REGION if s["regional"] else ";".join(s["departements"]),
@@ -164,12 +169,19 @@ def read_lines(data: bytes, plan: Plan) -> list[Line]:
         missing = sorted(REQUIRED - set(header))
         if missing:
             plan.errors.append((1, "Colonnes obligatoires absentes : " + ", ".join(missing) + "."))
-        unknown = [h for h in header if h and h not in COLUMNS]
+        unknown = [h for h in header if h and h not in COLUMNS and h not in FORMER]
         if unknown:
             plan.errors.append((1, "Colonnes inconnues : " + ", ".join(unknown[:10]) + "."))
         if missing or unknown:
             return []
         lines: list[Line] = []
+        duplicated = [h for h, new in FORMER.items() if h in header and new in header]
+        if duplicated:
+            plan.errors.append(
+                (1, f"Colonnes « {duplicated[0]} » et « {FORMER[duplicated[0]]} » : gardez-en une.")
+            )
+            return []
+        header = [FORMER.get(h, h) for h in header]
         for record in records:
             row = record.cells
             if not any(cell.strip() for cell in row):
@@ -201,30 +213,10 @@ def _key(values: dict[str, str]) -> tuple[str, ...]:
             return (column, digits.upper())
     return (
         "nom",
-        fold(values.get("nature", "")),
+        schema.nature_of(values.get("nature")) or "",
         fold(values.get("nom", "")),
         fold(values["ville"]),
     )
-
-
-class _Reference:
-    """Specialties found by code, slug or label (accents ignored), for lenient spreadsheets."""
-
-    def __init__(self) -> None:
-        self.reference = schema.Reference.load()
-        self.specialites: dict[str, str] = {}
-        for s in directory.specialites():
-            for name in (s.slug, s.libelle, s.code_r38 or ""):
-                if name:
-                    self.specialites[fold(name)] = s.slug
-
-    def specialite(self, value: str) -> str:
-        """The slug for a code, slug or label; the value itself when unknown (said later)."""
-        return self.specialites.get(fold(value), value.strip())
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split(";") if part.strip()]
 
 
 @dataclass
@@ -235,15 +227,16 @@ class _Draft:
     channel_columns: dict[tuple[int, int], int]  # (service, kept channel) -> column number
 
 
-def _draft(group: Group, ref: _Reference) -> _Draft:
+def _draft(group: Group) -> _Draft:
+    """The entry as the file words it: names, labels, codes and delays as people write them
+    are the schema's to resolve (see :mod:`ato.directory.vocabulary`)."""
     first = group.lines[0].values
-    nature = first.get("nature", "").strip().lower()
+    nature = schema.nature_of(first.get("nature")) or ""
     identity = {
         c: first.get(c, "")
         for c in IDENTITY
         if c not in ("nature",) and not c.startswith("contact_")
     }
-    identity["departement"] = first.get("departement", "").strip().zfill(2)
     if nature == "dispositif":
         identity["type_dispositif"] = "autre"
     columns: dict[tuple[int, int], int] = {}
@@ -251,26 +244,26 @@ def _draft(group: Group, ref: _Reference) -> _Draft:
     for i, line in enumerate(group.lines):
         v = line.values
         coverage = v.get("departements_acceptes", "").strip()
-        regional = fold(coverage) in (REGION, "occitanie", "toute l'occitanie")
+        regional = name_key(coverage) in REGION_NAMES
         canaux = []
         for j in range(1, CANAUX + 1):
             outil, adresse = v.get(f"outil_{j}", "").strip(), v.get(f"adresse_{j}", "").strip()
             if outil or adresse:
                 columns[(i, len(canaux))] = j
-                canaux.append({"outil": outil.lower(), "adresse": adresse})
+                canaux.append({"outil": outil, "adresse": adresse})
         services.append(
             {
                 "nom": v.get("service", ""),
-                "specialite": ref.specialite(v.get("specialite", "")),
-                "thematiques": [ref.specialite(t) for t in _split(v.get("thematiques", ""))],
+                "specialite": v.get("specialite", ""),
+                "thematiques": v.get("thematiques", ""),
                 "description": v.get("description"),
                 "demandeurs": v.get("demandeurs"),
                 "pieces": v.get("pieces"),
-                "delai_heures": v.get("delai_heures"),
+                "delai_minutes": v.get("delai"),
                 "disponibilite": v.get("disponibilite"),
                 "public": v.get("public") or "tous",
                 "regional": regional,
-                "departements": [] if regional else [c.zfill(2) for c in _split(coverage)],
+                "departements": [] if regional else coverage,
                 "canaux": canaux,
             }
         )
@@ -290,6 +283,7 @@ def _draft(group: Group, ref: _Reference) -> _Draft:
 
 SERVICE_COLUMNS = {
     "nom": "service",
+    "delai_minutes": "delai",
     "departements": "departements_acceptes",
     "regional": "departements_acceptes",
     "canaux": "outil_1",
@@ -329,13 +323,12 @@ def plan(data: bytes, progress: Callable[[int, int], None] | None = None) -> Pla
                 (line.number, "Valeur obligatoire absente : " + ", ".join(missing))
             )
             continue
-        if line.values["nature"].lower() not in schema.NATURES:
-            result.errors.append(
-                (line.number, "Nature inconnue : indiquez etablissement, liberal ou dispositif.")
-            )
+        if schema.nature_of(line.values["nature"]) is None:
+            message = schema.natures().unknown(line.values["nature"])
+            result.errors.append((line.number, f"Colonne « nature » : {message}"))
             continue
         groups.setdefault(_key(line.values), Group([])).lines.append(line)
-    ref = _Reference()
+    reference = schema.Reference.load()
     seen: dict[str, int] = {}
     for checked, group in enumerate(groups.values()):
         if progress is not None and checked % PROGRESS_EVERY == 0:
@@ -360,9 +353,9 @@ def plan(data: bytes, progress: Callable[[int, int], None] | None = None) -> Pla
         if len(group.lines) > schema.MAX_SERVICES:
             group.errors.append((first.number, f"Plus de {schema.MAX_SERVICES} services."))
             continue
-        draft = _draft(group, ref)
+        draft = _draft(group)
         try:
-            group.entry = schema.validate(draft.data, reference=ref.reference)
+            group.entry = schema.validate(draft.data, reference=reference)
         except schema.InvalidEntry as exc:
             for location, messages in exc.errors.items():
                 number, column = _place(group, draft, location)

@@ -88,7 +88,7 @@ def test_a_departement_in_use_cannot_be_deleted():
 
 def test_response_time_must_be_positive():
     with pytest.raises(IntegrityError):
-        make_requis(services=[make_service(delai_reponse_heures=0)])
+        make_requis(services=[make_service(delai_reponse_minutes=0)])
 
 
 def test_timestamps_come_back_aware_in_utc():
