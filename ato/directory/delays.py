@@ -16,6 +16,7 @@ from ato.core.text import fold
 MINUTE, HOUR, DAY, WEEK = 1, 60, 24 * 60, 7 * 24 * 60
 MAXIMUM = 90 * DAY  # a longer delay is a typing mistake, not a tele-expertise answer time
 EXAMPLES = "30 min, 48 h, 5 jours, 1 semaine"
+MAX_LENGTH = 40
 UNITS = {
     "min": MINUTE,
     "mn": MINUTE,
@@ -58,6 +59,8 @@ def parse(text: str | int) -> int:
     counts hours (``48``). Decimals are rounded to the minute (``1,5 h``).
     """
     shown = str(text).strip()
+    if len(shown) > MAX_LENGTH:
+        raise _unknown(shown[:MAX_LENGTH] + "…")
     value = AROUND.sub("", fold(shown).strip()).strip()
     relative = RELATIVE_DAY.fullmatch(value)
     if relative:

@@ -111,7 +111,7 @@ class ServiceForm(Form):
     delai = StringField(  # read by ato.directory.delays when the entry is checked
         "Délai de réponse annoncé (facultatif)",
         description=f"ex. : {delays.EXAMPLES}",
-        validators=[Shown(maxlength=40)],
+        validators=[Shown(maxlength=delays.MAX_LENGTH)],
     )
     disponibilite = StringField("Disponibilité", validators=[Shown(maxlength=300)])
     public = _select("Patients", choices={p.value: p.label for p in Public})

@@ -63,25 +63,25 @@ def test_a_revision_replaces_the_published_version_only_on_approval(app, staff, 
         rid = requis.id
         payload = entries.from_requis(requis)
         payload["requis"]["telephone"] = "05 61 99 99 99"
-        payload["services"][0]["delai_heures"] = 24
+        payload["services"][0]["delai_minutes"] = 30
         demande, _ = registration.propose_update(requis, payload, "k" * 32)
         db.session.commit()
         did = demande.id
         assert db.session.get(Requis, rid).telephone is None
         assert set(moderation.diff(db.session.get(Demande, did))) == {
             "requis.telephone",
-            "service 1.delai_heures",
+            "service 1.delai_minutes",
         }
     review = html.unescape(staff.get(f"/admin/demandes/{did}").get_data(as_text=True))
     assert "2 champs modifiés" in review
     for field in ("Téléphone (standard)", "Délai de réponse annoncé"):
         assert f'{field} <span class="diff-marker">modifié</span>' in review
-    assert "<ins>05 61 99 99 99</ins>" in review and "<ins>sous 24 h</ins>" in review
+    assert "<ins>05 61 99 99 99</ins>" in review and "<ins>sous 30 min</ins>" in review
     assert decide(staff, did, "publier").status_code == 302
     with app.app_context():
         published = db.session.get(Requis, rid)
         assert published.telephone == "05 61 99 99 99"
-        assert published.services[0].delai_reponse_heures == 24
+        assert published.services[0].delai_reponse_minutes == 30
         (entry,) = _audit("publication")
         assert entry.changes["requis.telephone"] == [None, "05 61 99 99 99"]
 

@@ -67,3 +67,8 @@ def test_delays_out_of_bounds_are_refused(typed, message):
 def test_delays_are_said_in_the_largest_exact_unit(minutes, said):
     assert delays.words(minutes) == said
     assert delays.parse(said) == minutes  # what is shown can be typed again
+
+
+def test_a_long_text_is_refused_without_being_read():
+    with pytest.raises(ValueError, match="n'est pas un délai reconnu"):
+        delays.parse("9" * 5000)

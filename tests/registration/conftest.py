@@ -35,7 +35,7 @@ def establishment_data(**overrides) -> dict:
         "services-0-description": "Avis sur les plaies chroniques.",
         "services-0-demandeurs": "Médecins généralistes",
         "services-0-pieces": "Photos",
-        "services-0-delai": "48",
+        "services-0-delai": "48 h",
         "services-0-disponibilite": "Lundi-vendredi",
         "services-0-public": "tous",
         "services-0-departements": ["31", "32"],

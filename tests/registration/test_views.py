@@ -150,7 +150,7 @@ def test_a_twin_post_committed_between_the_lookups_lands_on_the_same_tracking_pa
         ("site_web", "ftp://x.fr", "https://"),
         ("telephone", "12", "Numéro de téléphone invalide"),
         ("nom", "A\r\nBcc: x@y.fr", "une seule ligne"),
-        ("departement", "75", "N'est pas un choix valide"),
+        ("departement", "75", "« 75 » n'est pas un département d'Occitanie"),
         ("consentement", None, "Cette confirmation est nécessaire"),
     ],
 )
@@ -307,7 +307,7 @@ def test_a_request_to_complete_is_edited_and_resubmitted_through_the_link(
     with app.app_context():
         demande = db.session.scalars(select(Demande)).one()
         assert demande.statut == StatutDemande.RECUE and demande.submissions == 2
-        assert demande.requis.services[0].delai_reponse_heures == 24
+        assert demande.requis.services[0].delai_reponse_minutes == 24 * 60  # a bare number: hours
 
 
 def test_update_link_goes_only_to_the_registered_contact(app, client, smtp):
