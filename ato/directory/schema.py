@@ -131,10 +131,12 @@ class Reference:
     departements: set[str]
     names: Names
     professions: dict[str, str] = field(default_factory=professions)
+    parents: dict[str, str] = field(default_factory=dict)  # thématique -> its specialty
 
     @classmethod
     def load(cls) -> Reference:
         specialites, outils = directory.specialites(), directory.outils()
+        slugs = {s.id: s.slug for s in specialites}
         return cls(
             specialites={s.slug: s.nature for s in specialites},
             outils={o.slug: o.nature for o in outils},
@@ -145,6 +147,7 @@ class Reference:
                 departements=vocabulary.departements(directory.departements()),
                 professions=vocabulary.professions(professions()),
             ),
+            parents={s.slug: slugs[s.parent_id] for s in specialites if s.parent_id in slugs},
         )
 
 
@@ -351,9 +354,11 @@ class ServiceEntry(_Schema):
 
         slug = _resolved(value, names, ordinal, "une spécialité connue")
         if not ordinal(slug):
+            parent = reference.parents.get(slug)
+            example = f" (par ex. {names.label(parent)})" if parent else ""
             raise _error(
                 f"« {value.strip()} » est une thématique, pas une spécialité : indiquez la "
-                f"spécialité du service, et {names.label(slug)} parmi ses thématiques."
+                f"spécialité du service{example}, et {names.label(slug)} parmi ses thématiques."
             )
         return slug
 

@@ -28,6 +28,8 @@ from ato.core.text import fold
 SEED = Path(__file__).resolve().parents[2] / "seed"
 SHOWN_WHEN_FEWER = 16  # a short list is given in full when nothing comes close
 SUGGESTIONS = 3
+CUTOFF = 0.75  # similarity (difflib ratio) below which a name is not suggested
+MARGIN = 0.08  # suggested: the closest name and those at most this much less close
 
 
 def key(text: str) -> str:
@@ -115,9 +117,20 @@ class Vocabulary:
         for name, codes in self.synonyms.items():
             everything[name].update(codes)
         k = key(value)
-        close = difflib.get_close_matches(k, list(everything), n=10, cutoff=0.75)
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(k)
+        scored = []
+        for name in everything:
+            matcher.set_seq1(name)
+            if matcher.real_quick_ratio() >= CUTOFF and matcher.quick_ratio() >= CUTOFF:
+                ratio = matcher.ratio()
+                if ratio >= CUTOFF:
+                    scored.append((-ratio, name))
+        scored.sort()
+        # only the best and those nearly as close: "Cardiolgie" is Cardiologie, not Radiologie
+        close = [name for ratio, name in scored if -ratio >= -scored[0][0] - MARGIN]
         # a name that starts with what was typed ("cardio vasc…") is close too
-        close += [n for n in everything if len(k) >= 4 and n.startswith(k)]
+        close += [n for n in sorted(everything) if len(k) >= 4 and n.startswith(k)]
         labels: list[str] = []
         for name in close:
             for code in sorted(everything[name]):
