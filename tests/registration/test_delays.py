@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from ato.extensions import db
-from ato.registration.models import Demande
+from ato.registration.models import Demande, StatutDemande
 from tests.registration.test_views import post_form
 
 
@@ -38,3 +38,13 @@ def test_an_unreadable_delay_is_said_in_french_beside_the_field_and_kept(client,
     errors = page.split('id="services-0-delai-erreurs"')[1].split("</ul>")[0]
     assert "« dès que possible » n'est pas un délai reconnu" in errors
     assert 'value="dès que possible"' in page
+
+
+def test_a_request_shown_again_says_its_delay_as_people_say_it(app, client, form_page):
+    response, _ = post_form(client, form_page, **{"services-0-delai": "90 minutes"})
+    with app.app_context():
+        demande = db.session.scalars(select(Demande)).one()
+        demande.statut, demande.message = StatutDemande.A_COMPLETER, "Précisez le délai."
+        db.session.commit()
+    page = client.get(response.headers["Location"].split("?")[0]).get_data(as_text=True)
+    assert 'value="1 h 30"' in page
