@@ -375,7 +375,7 @@ def generate(n_services: int, seed: int = 2026, batch: int = 2000) -> int:
                     "description": _phrase(rng, 18, 50, topics[spec]),
                     "demandeurs": _phrase(rng, 3, 8),
                     "pieces_a_joindre": _phrase(rng, 3, 10),
-                    "delai_reponse_heures": rng.choice([24, 48, 72, 168]),
+                    "delai_reponse_minutes": 60 * rng.choice([24, 48, 72, 168]),
                     "disponibilite": "Du lundi au vendredi",
                     "public": rng.choice(["tous", "adulte", "pediatrique"]),
                     "couverture_regionale": regional,

@@ -3,7 +3,7 @@
 ``data/recours_coordination.csv`` is what Excel saves (« CSV (séparateur : point-virgule) »,
 Windows-1252, CRLF): ten recourses with human labels — tools by name, delays in minutes,
 hours, days and weeks, ANS long specialty names, profession names, département names,
-MSSanté addresses and phone numbers as people type them.
+MSSanté addresses and phone numbers as people type them (in the ranges ARCEP keeps for fiction).
 """
 
 import html
@@ -77,7 +77,7 @@ def test_the_coordinators_file_imports_what_it_says(app, staff):
             name: [(c.outil.slug, c.adresse) for c in s.canaux] for name, s in services.items()
         }
         assert tools["Unité neurovasculaire – avis AVC"] == [
-            ("telephone", "05 61 77 22 34"),
+            ("telephone", "05 36 49 20 02"),
             ("teleo", "https://teleo.exemple.fr/neurovasculaire"),
         ]
         assert tools["Télécardiologie"] == [
