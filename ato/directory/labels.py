@@ -157,7 +157,9 @@ class Vocabulary:
             "thematiques": names(self.specialites),
             "outil": names(self.outils),
             "canaux": self.channels,
-            "delai_heures": delai,  # worded as the public pages say it (ato.web)
+            "delai_minutes": delai,  # worded as the public pages say it (ato.web)
+            # changes journaled before delays were kept in minutes
+            "delai_heures": lambda v: delai(v * 60 if isinstance(v, int) else v),
             "regional": yes_no,
             "indisponible": yes_no,
             "indisponible_du": _day,

@@ -146,7 +146,7 @@ def test_the_fields_of_an_entry_read_as_on_the_review_page(app, staff):
         "Service 1 — Départements d'où les demandes sont acceptées : Haute-Garonne (31) → "
         "Haute-Garonne (31) et Tarn (81)",
         "Service 1 — Toute l'Occitanie : Oui → Non",
-        "Service 1 — Délai de réponse annoncé : sous 48 h → sous 7 jours",
+        "Service 1 — Délai de réponse annoncé : sous 48 h → sous 1 semaine",
         "Service 1 — Moyens d'adresser une demande : — → TéléO : https://t.exemple.fr",
         "Service Télédermatologie — Indisponible : Non → Oui",
         "Vérifiée le : — → 1 mars 2026 à 10:30",

@@ -64,7 +64,7 @@ def row(page: str, label: str) -> dict:
     raise AssertionError(f"no row {label!r}")
 
 
-RAW = ("code_postal", "delai_heures", "departements", "['", "regional", "True", "None", "canaux")
+RAW = ("code_postal", "delai_minutes", "departements", "['", "regional", "True", "None", "canaux")
 
 
 def test_a_new_registration_reads_as_an_entry_in_french(app, staff, submitted):
@@ -107,7 +107,7 @@ def _revision(app, published_services, proposed):
 def test_a_revision_is_shown_side_by_side_with_changes_marked(app, staff, smtp):
     def proposed(entry):
         entry["requis"]["telephone"] = "05 61 99 99 99"
-        entry["services"][0]["delai_heures"] = 168
+        entry["services"][0]["delai_minutes"] = 168 * 60
         entry["services"][0]["departements"] = ["31", "81"]
         entry["services"][0]["regional"] = False
 
@@ -119,7 +119,7 @@ def test_a_revision_is_shown_side_by_side_with_changes_marked(app, staff, smtp):
     assert "modifié" in phone["cells"][0] and "diff-changed" in phone["class"]
     assert phone["cells"][1:] == ["—", "<ins>05 61 99 99 99</ins>"]
     delay = row(page, "Délai de réponse annoncé")
-    assert delay["cells"][1:] == ["<del>sous 48 h</del>", "<ins>sous 7 jours</ins>"]
+    assert delay["cells"][1:] == ["<del>sous 48 h</del>", "<ins>sous 1 semaine</ins>"]
     assert row(page, "Toute l'Occitanie")["cells"][1:] == ["<del>Oui</del>", "<ins>Non</ins>"]
     assert row(page, "Départements")["cells"][2] == "<ins>Haute-Garonne (31) et Tarn (81)</ins>"
     name = row(page, "Nom du service")  # unchanged: shown, greyed, not marked
