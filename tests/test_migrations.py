@@ -273,7 +273,7 @@ def test_0015_goes_down_keeping_a_current_closure_as_the_flag(app_config, tmp_pa
 
 
 def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_path, monkeypatch):
-    """0014 renames the column in place (no rebuild: canal rows stay), × 60, and rewrites
+    """0015 renames the column in place (no rebuild: canal rows stay), × 60, and rewrites
     the entries kept with requests; the CHECK and the search triggers still hold."""
     import json
     import sqlite3
@@ -282,7 +282,7 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
 
     fresh = _fresh_app(app_config, tmp_path, monkeypatch)
     with fresh.app_context():
-        upgrade(revision="0013")
+        upgrade(revision="0014")
         seeding.load_reference()
         db.session.commit()
         payload = {
@@ -336,7 +336,7 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
     raw.commit()
     raw.close()
     with fresh.app_context():
-        downgrade(revision="0013")
+        downgrade(revision="0014")
         with db.engine.connect() as connection:
             hours = connection.exec_driver_sql(
                 "SELECT delai_reponse_heures FROM service ORDER BY id"

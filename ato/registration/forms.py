@@ -109,7 +109,7 @@ class ServiceForm(Form):
     demandeurs = StringField("Qui peut adresser une demande", validators=[Shown(maxlength=300)])
     pieces = StringField("Pièces à joindre", validators=[Shown(maxlength=300)])
     delai = StringField(  # read by ato.directory.delays when the entry is checked
-        "Délai de réponse annoncé (facultatif)",
+        "Délai de réponse annoncé",
         description=f"ex. : {delays.EXAMPLES}",
         validators=[Shown(maxlength=delays.MAX_LENGTH)],
     )

@@ -7,8 +7,8 @@ one shape. The column is renamed in place (``ALTER TABLE … RENAME COLUMN``,
 which SQLite ≥ 3.25 applies to the CHECK too): ``service`` is referenced by
 other tables and is never rebuilt. Going down rounds up to the hour.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 import json
@@ -16,8 +16,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
