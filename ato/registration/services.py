@@ -150,7 +150,7 @@ def readable_entry(entry: dict[str, Any]) -> dict[str, Any]:
         }
         service["disponibilite"] = s.get("disponibilite") or None
         service["public"] = words.value("public", s.get("public"))
-        service["delai"] = words.value("delai_heures", s.get("delai_heures"))
+        service["delai"] = words.value("delai_minutes", s.get("delai_minutes"))
         service["couverture"] = (
             "toute l'Occitanie"
             if s.get("regional")
