@@ -273,7 +273,7 @@ def test_0015_goes_down_keeping_a_current_closure_as_the_flag(app_config, tmp_pa
 
 
 def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_path, monkeypatch):
-    """0015 renames the column in place (no rebuild: canal rows stay), × 60, and rewrites
+    """0016 renames the column in place (no rebuild: canal rows stay), × 60, and rewrites
     the entries kept with requests; the CHECK and the search triggers still hold."""
     import json
     import sqlite3
@@ -282,14 +282,16 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
 
     fresh = _fresh_app(app_config, tmp_path, monkeypatch)
     with fresh.app_context():
-        upgrade(revision="0014")
-        seeding.load_reference()
-        db.session.commit()
+        upgrade(revision="0015")
         payload = {
             "nature": "etablissement",
             "services": [{"nom": "A", "delai_heures": 48}, {"nom": "B", "delai_heures": None}],
         }
         with db.engine.begin() as connection:
+            _reference_rows(connection)
+            connection.exec_driver_sql(
+                "INSERT INTO outil (id, slug, nom, nature) VALUES (1, 'teleo', 'TéléO', 'plateforme')"
+            )
             connection.exec_driver_sql(
                 "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "
                 "est_exemple, published_at, created_at, updated_at) VALUES (1, 'etablissement', "
@@ -299,13 +301,13 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
             for id_, hours in ((1, 72), (2, None)):
                 connection.exec_driver_sql(
                     "INSERT INTO service (id, requis_id, position, nom, specialite_id, public, "
-                    "couverture_regionale, indisponible, delai_reponse_heures) SELECT "
-                    f"{id_}, 1, 0, 'S{id_}', id, 'tous', 1, 0, {hours or 'NULL'} "
+                    "couverture_regionale, delai_reponse_heures) SELECT "
+                    f"{id_}, 1, 0, 'S{id_}', id, 'tous', 1, {hours or 'NULL'} "
                     "FROM specialite WHERE slug = 'dermatologie'"
                 )
             connection.exec_driver_sql(
                 "INSERT INTO canal (service_id, outil_id, adresse, position) "
-                "SELECT 1, id, 'https://teleo.exemple.fr', 0 FROM outil WHERE slug = 'teleo'"
+                "VALUES (1, 1, 'https://teleo.exemple.fr', 0)"
             )
             connection.exec_driver_sql(
                 "INSERT INTO demande (id, nature, statut, requis_id, payload, token_hash, "
@@ -336,7 +338,7 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
     raw.commit()
     raw.close()
     with fresh.app_context():
-        downgrade(revision="0014")
+        downgrade(revision="0015")
         with db.engine.connect() as connection:
             hours = connection.exec_driver_sql(
                 "SELECT delai_reponse_heures FROM service ORDER BY id"

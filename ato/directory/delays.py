@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ato.core.text import fold
+from ato.core.text import fold, plural
 
 MINUTE, HOUR, DAY, WEEK = 1, 60, 24 * 60, 7 * 24 * 60
 MAXIMUM = 90 * DAY  # a longer delay is a typing mistake, not a tele-expertise answer time
@@ -114,8 +114,7 @@ def words(minutes: int) -> str:
         return f"{minutes} min"
     if minutes >= 3 * DAY and minutes % DAY == 0:
         if minutes % WEEK == 0:
-            weeks = minutes // WEEK
-            return "1 semaine" if weeks == 1 else f"{weeks} semaines"
-        return f"{minutes // DAY} jours"
+            return plural(minutes // WEEK, "semaine")
+        return plural(minutes // DAY, "jour")
     hours, rest = divmod(minutes, HOUR)
     return f"{hours} h" if rest == 0 else f"{hours} h {rest:02d}"

@@ -58,7 +58,7 @@ def test_the_delay_is_labelled_under_its_old_and_new_key():
         ("regional", False, "Non"),
         ("site_web", None, "—"),
         ("site_web", "", "—"),
-        ("delai_heures", 168, "sous 1 semaine"),  # journaled in hours before 0015
+        ("delai_heures", 168, "sous 1 semaine"),  # journaled in hours before 0016
         ("delai_minutes", 30, "sous 30 min"),
         ("delai_minutes", 90, "sous 1 h 30"),
         ("delai_heures", None, "non précisé"),

@@ -7,8 +7,8 @@ one shape. The column is renamed in place (``ALTER TABLE … RENAME COLUMN``,
 which SQLite ≥ 3.25 applies to the CHECK too): ``service`` is referenced by
 other tables and is never rebuilt. Going down rounds up to the hour.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 
 import json
@@ -16,8 +16,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
