@@ -290,7 +290,8 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
         with db.engine.begin() as connection:
             _reference_rows(connection)
             connection.exec_driver_sql(
-                "INSERT INTO outil (id, slug, nom, nature) VALUES (1, 'teleo', 'TéléO', 'plateforme')"
+                "INSERT INTO outil (id, slug, nom, nature) "
+                "VALUES (1, 'teleo', 'TéléO', 'plateforme')"
             )
             connection.exec_driver_sql(
                 "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, finess, "

@@ -43,7 +43,7 @@ def test_the_coordinators_file_is_checked_without_a_single_error(app, staff):
 def test_the_coordinators_file_imports_what_it_says(app, staff):
     verified = upload_bytes(staff, FILE.read_bytes())
     assert verified.status_code == 200, errors_of(verified)
-    assert "7 fiche(s) et 10 service(s) seraient créés" in html.unescape(
+    assert "7 fiches et 10 services seraient créés" in html.unescape(
         verified.get_data(as_text=True)
     )
     assert confirm(staff, verified).status_code == 200
