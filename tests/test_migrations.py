@@ -8,6 +8,11 @@ from flask_migrate import downgrade, upgrade
 from ato import create_app
 from ato.extensions import db
 
+# The triggers that feed the search index: a migration must leave them all in place.
+SEARCH_TRIGGERS = (
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tr_search_%'"
+)
+
 
 def _script(app):
     return ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
@@ -145,7 +150,7 @@ def test_statuses_become_french_without_touching_rows_children_or_triggers(
                 "couverture_regionale, indisponible) SELECT 1, 1, 0, 'Dermatologie', id, 'tous', "
                 "1, 0 FROM specialite WHERE slug = 'dermatologie'"
             )
-        triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tr_%'"
+        triggers = SEARCH_TRIGGERS
         with db.engine.connect() as connection:
             before = connection.exec_driver_sql(triggers).scalar()
         upgrade()
@@ -212,7 +217,7 @@ def test_0015_turns_the_unavailable_flag_into_a_closure_from_today(
                 "decided_at) VALUES (1, 'modification', 'publiee', 1, '{}', 't', 'k', "
                 "'a@b.fr', 1, '2026-03-01', '2026-03-02', '2026-03-02 10:00:00')"
             )
-        triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tr_%'"
+        triggers = SEARCH_TRIGGERS
         with db.engine.connect() as connection:
             before = connection.exec_driver_sql(triggers).scalar()
         upgrade()

@@ -456,3 +456,44 @@ class Canal(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Canal {self.outil_id} {self.adresse!r}>"
+
+
+class ChangeKind(enum.StrEnum):
+    """What happened to a published entry, as those who follow the directory see it."""
+
+    AJOUT = "ajout"  # published (new, or published again)
+    MODIFICATION = "modification"  # its public content changed while published
+    RETRAIT = "retrait"  # no longer published: archived, refused on revision, or deleted
+
+    @property
+    def label(self) -> str:
+        return {"ajout": "Ajout", "modification": "Modification", "retrait": "Retrait"}[self.value]
+
+
+class DirectoryChange(db.Model):  # type: ignore[name-defined]
+    """One change of the published directory, written by database triggers (migration 0017).
+
+    The triggers write in the same transaction as the change, whatever writes it
+    (a view, an import, a seed, raw SQL): publication and withdrawal of a
+    requis, a change of its public columns, and any change of its services,
+    channels, coverage or thématiques while it is published. A withdrawal keeps
+    the entry's name and département, so it can be told even after a deletion.
+    Those who sync or follow the directory (the API, FHIR, the open data and
+    the feeds) read it through :mod:`ato.directory.changes`.
+    """
+
+    __tablename__ = "directory_change"
+    __table_args__ = (Index("ix_directory_change_requis_created", "requis_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: a withdrawal must outlive the deleted requis it tells of.
+    requis_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[ChangeKind] = mapped_column(enum_column(ChangeKind, "change_kind"))
+    nom: Mapped[str | None] = mapped_column(String(200))
+    departement_code: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=text("CURRENT_TIMESTAMP"), index=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<DirectoryChange {self.id} {self.kind} requis {self.requis_id}>"
