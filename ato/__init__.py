@@ -9,8 +9,8 @@ it): ``directory`` (entries, their mapping and reference data) imports no other
 feature; ``mail`` (the outbox) none either; ``auth`` may use ``mail``;
 ``search`` and ``registration`` build on ``directory``; ``moderation`` (queue
 and decisions), ``curation`` (the back-office directory), ``transfer`` (CSV
-import/export), ``journal`` and ``reports`` build on those. Only this module
-imports views.
+import/export), ``journal``, ``reports`` and ``links`` (link health) build on
+those. Only this module imports views.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from flask.cli import AppGroup
 from ato import config as config_module
 from ato import database, web
 from ato.extensions import csrf, db, limiter, login_manager, migrate
+from ato.links import services as links_services
 from ato.search import sync as search_sync
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     search_sync.init_app(app)
+    links_services.init_app(app)
     web.init_app(app)
     register_cli(app)
     if app.config["ATO_PROXY_COUNT"]:
@@ -60,6 +62,7 @@ def register_models() -> None:
     import ato.auth.models
     import ato.core.audit
     import ato.directory.models
+    import ato.links.models
     import ato.mail.models
     import ato.registration.models
     import ato.reports.models
@@ -81,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from ato.curation.views import bp as curation_bp
     from ato.directory.views import bp as directory_bp
     from ato.journal.views import bp as journal_bp
+    from ato.links.views import bp as links_bp
     from ato.moderation.views import bp as moderation_bp
     from ato.registration.views import bp as registration_bp
     from ato.reports import views as reports_views
@@ -95,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(curation_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(journal_bp)
+    app.register_blueprint(links_bp)
     app.register_blueprint(auth_views.accounts)
     app.register_blueprint(auth_views.account)
     app.register_blueprint(reports_views.bp)
@@ -106,6 +111,7 @@ def register_cli(app: Flask) -> None:
     from ato.auth.cli import users_cli
     from ato.curation.cli import purge
     from ato.directory.cli import seed_cli
+    from ato.links.cli import links_cli
     from ato.mail.cli import outbox_cli
     from ato.reports.cli import seed_reports
     from ato.search.cli import search_cli
@@ -119,4 +125,5 @@ def register_cli(app: Flask) -> None:
     group.add_command(users_cli)
     group.add_command(purge)
     group.add_command(import_cli)
+    group.add_command(links_cli)
     app.cli.add_command(group)

@@ -132,6 +132,15 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_SEARCH_RATE_LIMIT": env.get("ATO_SEARCH_RATE_LIMIT", "120 per minute"),
         # Distinct zero-result queries kept for staff (beyond, only known ones are counted).
         "ATO_SEARCH_MISSES_MAX": int(env.get("ATO_SEARCH_MISSES_MAX", "10000")),
+        # Link checks (flask ato liens verifier): per-connection and per-read timeout, parallel
+        # connections, redirects followed, failures in a row before the contact is told.
+        "ATO_LINKS_TIMEOUT": float(env.get("ATO_LINKS_TIMEOUT", "5")),
+        "ATO_LINKS_CONCURRENCY": int(env.get("ATO_LINKS_CONCURRENCY", "16")),
+        "ATO_LINKS_MAX_REDIRECTS": int(env.get("ATO_LINKS_MAX_REDIRECTS", "5")),
+        "ATO_LINKS_FAILURES_BEFORE_NOTICE": int(env.get("ATO_LINKS_FAILURES_BEFORE_NOTICE", "3")),
+        "ATO_LINKS_CA_FILE": env.get("ATO_LINKS_CA_FILE", ""),
+        # Reach private, loopback… addresses (a local test server only): refused in production.
+        "ATO_LINKS_ALLOW_PRIVATE": _bool(env.get("ATO_LINKS_ALLOW_PRIVATE", "false")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "TEMPLATES_AUTO_RELOAD": ato_env == "development",
     }
@@ -172,6 +181,22 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             f"Le serveur de courriel {config['ATO_SMTP_HOST']} serait joint sans chiffrement "
             "(ATO_SMTP_SECURITY=none) : choisissez starttls ou tls, ou, si le réseau entre les "
             "deux est sûr, ATO_SMTP_ALLOW_PLAINTEXT=1."
+        )
+    if config["ATO_ENV"] == "production" and config["ATO_LINKS_ALLOW_PRIVATE"]:
+        raise ConfigError(
+            "ATO_LINKS_ALLOW_PRIVATE est réservé aux tests : en production, la vérification "
+            "des liens ne doit jamais joindre une adresse privée ou locale."
+        )
+    if (
+        config["ATO_LINKS_TIMEOUT"] <= 0
+        or config["ATO_LINKS_CONCURRENCY"] < 1
+        or config["ATO_LINKS_MAX_REDIRECTS"] < 0
+        or config["ATO_LINKS_FAILURES_BEFORE_NOTICE"] < 1
+    ):
+        raise ConfigError(
+            "Vérification des liens : ATO_LINKS_TIMEOUT doit être positif, "
+            "ATO_LINKS_CONCURRENCY et ATO_LINKS_FAILURES_BEFORE_NOTICE au moins 1, "
+            "ATO_LINKS_MAX_REDIRECTS au moins 0."
         )
     if config["ATO_ENV"] == "production" and config["ATO_ARGON2_PROFILE"] != "default":
         raise ConfigError(

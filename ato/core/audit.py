@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     CAMPAGNE_CONFIRMATION = "campagne_confirmation"
     SIGNALEMENT_TRAITE = "signalement_traite"
     IMPORT = "import"
+    LIEN_SIGNALE = "lien_signale"
     # staff accounts
     CONNEXION = "connexion"
     CONNEXION_ECHOUEE = "connexion_echouee"
@@ -85,6 +86,7 @@ ACTION_LABELS = {
     Action.CAMPAGNE_CONFIRMATION: "Lien de confirmation envoyé",
     Action.SIGNALEMENT_TRAITE: "Signalement traité",
     Action.IMPORT: "Import CSV",
+    Action.LIEN_SIGNALE: "Lien indisponible signalé au contact",
     Action.CONNEXION: "Connexion",
     Action.CONNEXION_ECHOUEE: "Connexion échouée",
     Action.INVITATION: "Invitation",

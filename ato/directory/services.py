@@ -328,6 +328,27 @@ def alternatives(service: Service, day: date, limit: int = 8) -> list[Service]:
     return found[:limit]
 
 
+# --- links flagged as failing -------------------------------------------------------------------
+
+#: ``app.extensions[LINK_NOTICES]``: a function ``(requis) -> {url: failing since}`` giving the
+#: entry's web addresses that a link check flagged as failing. A feature that checks links
+#: registers it; the directory imports no such feature, and without one nothing is flagged.
+LINK_NOTICES = "ato_link_notices"
+
+
+def flagged_links(requis: Requis) -> dict[str, datetime]:
+    """The entry's URLs flagged as failing, with the time they started failing."""
+    from flask import current_app
+
+    provider = current_app.extensions.get(LINK_NOTICES)
+    return provider(requis) if provider is not None else {}
+
+
+def channels_in_order(service: Service, flagged: dict[str, datetime]) -> list[Canal]:
+    """The service's channels, those with a flagged link last (otherwise in their order)."""
+    return sorted(service.canaux, key=lambda canal: canal.adresse in flagged)
+
+
 def filter_words(query: Select, words: list[str]) -> Select:
     """Every word in a name, the town, the specialty or the description (SQL ``LIKE``).
 

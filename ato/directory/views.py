@@ -94,10 +94,13 @@ def requis(requis_id: int, slug: str | None = None) -> str | Response:
     if slug != entry.slug:
         return redirect(url_for(".requis", requis_id=entry.id, slug=entry.slug), 301)
     today = paris_day()
+    flagged = services.flagged_links(entry)
     return render_template(
         "directory/requis.html",
         requis=entry,
         today=today,
+        flagged=flagged,
+        canaux={s.id: services.channels_in_order(s, flagged) for s in entry.services},
         alternatives={
             s.id: services.alternatives(s, today) for s in entry.services if s.unavailable_on(today)
         },
