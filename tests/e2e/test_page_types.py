@@ -21,7 +21,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from ato.core.access import Role
 from ato.directory.models import NatureRequis
+from ato.core.models import utcnow
 from ato.extensions import db
+from ato.links.models import LinkCheck, LinkState
 from ato.reports import seeding
 from tests.e2e.test_registration import _gone, fill
 from tests.e2e.test_reports import axe_violations
@@ -56,6 +58,18 @@ def site(app, live_server):
             ],
         )
         liberal = make_requis(nature=NatureRequis.LIBERAL, departement="31")
+        # The hospital's tool link failed its last checks: flagged on its fiche, listed for staff.
+        db.session.add(
+            LinkCheck(
+                url=hopital.services[0].canaux[0].adresse,
+                state=LinkState.BROKEN,
+                reason="réponse 404",
+                http_status=404,
+                consecutive_failures=3,
+                failing_since=utcnow(),
+            )
+        )
+        db.session.commit()
         ids = {"hopital": hopital.id, "liberal": liberal.id}
     make_user(app, email=ADMIN, role=Role.ADMINISTRATEUR)
     client = app.test_client()
@@ -113,6 +127,7 @@ STAFF = {
     "admin-fiche": "/admin/fiches/{hopital}",
     "admin-fraicheur": "/admin/fraicheur",
     "admin-signalements": "/admin/signalements",
+    "admin-liens": "/admin/liens",
     "admin-recherches": "/admin/recherches-sans-resultat",
     "admin-journal": "/admin/journal",
     "admin-rapports": "/admin/rapports/",
