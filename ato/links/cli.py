@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ato.core.text import plural
 from ato.extensions import db
 from ato.links import services
 
@@ -29,8 +30,11 @@ def verify() -> None:
         summary = services.record(run, outcomes)
         db.session.commit()
     click.echo(
-        f"{summary.checked} lien(s) vérifié(s) en {time.monotonic() - started:.1f} s : "
-        f"{summary.ok} fonctionnent, {summary.broken} indisponibles "
-        f"({summary.recovered} rétablis) ; {summary.notified} contact(s) prévenu(s) ; "
-        f"{summary.forgotten} lien(s) oublié(s) (plus publiés)."
+        f"{plural(summary.checked, 'lien vérifié', 'liens vérifiés')} "
+        f"en {time.monotonic() - started:.1f} s : "
+        f"{plural(summary.ok, 'fonctionne', 'fonctionnent')} "
+        f"(dont {plural(summary.recovered, 'rétabli')}), "
+        f"{plural(summary.broken, 'indisponible')}, "
+        f"{plural(summary.notified, 'contact prévenu', 'contacts prévenus')}, "
+        f"{plural(summary.forgotten, 'lien oublié', 'liens oubliés')} (plus publiés)."
     )

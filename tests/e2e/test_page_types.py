@@ -20,8 +20,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ato.core.access import Role
-from ato.directory.models import NatureRequis
 from ato.core.models import utcnow
+from ato.directory.models import NatureRequis
 from ato.extensions import db
 from ato.links.models import LinkCheck, LinkState
 from ato.reports import seeding

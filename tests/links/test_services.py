@@ -183,7 +183,7 @@ def test_the_command_checks_and_reports(app, runner, web, links_config):
         make_requis(services=[make_service(canaux=(("teleo", web.url("/absent")),))])
     result = runner.invoke(args=["ato", "liens", "verifier"])
     assert result.exit_code == 0, result.output
-    assert "1 lien(s) vérifié(s)" in result.output and "1 indisponibles" in result.output
+    assert "1 lien vérifié" in result.output and "1 indisponible," in result.output
     with app.app_context():
         assert db.session.scalar(select(LinkCheck.reason)) == "réponse 404"
 
