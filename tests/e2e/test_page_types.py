@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ato.core.access import Role
-from ato.core.models import utcnow
+from ato.core.models import paris_day, utcnow
 from ato.directory.models import NatureRequis
 from ato.extensions import db
 from ato.links.models import LinkCheck, LinkState
@@ -58,6 +59,17 @@ def site(app, live_server):
             ],
         )
         liberal = make_requis(nature=NatureRequis.LIBERAL, departement="31")
+        # Closed from yesterday for ten days: said, no send button, another recourse offered.
+        closed = make_service(
+            "dermatologie",
+            couverture=["34"],
+            nom="Dermatologie fermée",
+            canaux=(("teleo", "https://teleo.exemple.invalid/fermee"),),
+        )
+        closed.indisponible_du = paris_day() - timedelta(days=1)
+        closed.indisponible_au = paris_day() + timedelta(days=10)
+        closed.indisponible_message = "Fermeture pour congés."
+        ferme = make_requis(nom="Clinique fictive fermée", departement="34", services=[closed])
         # The hospital's tool link failed its last checks: flagged on its fiche, listed for staff.
         db.session.add(
             LinkCheck(
@@ -70,7 +82,7 @@ def site(app, live_server):
             )
         )
         db.session.commit()
-        ids = {"hopital": hopital.id, "liberal": liberal.id}
+        ids = {"hopital": hopital.id, "liberal": liberal.id, "ferme": ferme.id}
     make_user(app, email=ADMIN, role=Role.ADMINISTRATEUR)
     client = app.test_client()
     form = client.get("/inscription/etablissement").get_data(as_text=True)
@@ -105,6 +117,7 @@ PUBLIC = {
     "specialite": "/specialites/dermatologie",
     "fiche": "/requis/{hopital}",
     "fiche-liberal": "/requis/{liberal}",
+    "fiche-fermee": "/requis/{ferme}",
     "recherche": "/recherche?q=dermatologie",
     "recherche-vide": "/recherche?q=zzzyyyxxx",
     "inscription": "/inscription",
@@ -247,3 +260,18 @@ def test_staff_page_types_pass_axe_and_reflow(logged_in, live_server, site, scre
     assert "/connexion" not in browser.current_url
     assert "introuvable" not in browser.title, browser.title
     check_page(browser, screen, name)
+
+
+def test_a_closed_service_says_until_when_withdraws_its_button_and_offers_another(
+    browser, live_server, site, screen
+):
+    browser.delete_all_cookies()
+    browser.set_window_size(screen["width"], screen["height"])
+    browser.get(live_server["url"] + f"/requis/{site['ferme']}")
+    main = browser.find_element(By.TAG_NAME, "main")
+    assert "Indisponible jusqu'au" in main.text and "Fermeture pour congés." in main.text
+    assert not browser.find_elements(
+        By.CSS_SELECTOR, 'a[href="https://teleo.exemple.invalid/fermee"]'
+    )
+    other = browser.find_element(By.PARTIAL_LINK_TEXT, "Centre hospitalier fictif des Pages")
+    assert other.is_displayed()
