@@ -139,3 +139,19 @@ def test_deleting_an_entry_erases_its_contact_from_the_journal(app, admin):
             select(AuditEntry).where(AuditEntry.action == Action.SUPPRESSION)
         ).one()
         assert deletion.changes["fiche"][0]["requis"]["nom"] == "À supprimer"  # what was deleted
+
+
+def test_the_purge_drops_superseded_history_but_keeps_each_entrys_last_change(app_ctx):
+    from ato.directory import changes
+    from ato.directory.models import DirectoryChange
+
+    requis = make_requis()
+    db.session.commit()
+    requis.ville = "Albi"
+    db.session.commit()
+    done = services.purge(now=utcnow() + changes.KEEP + timedelta(days=1))
+    assert done["historique"] > 0
+    rows = db.session.scalars(
+        select(DirectoryChange).where(DirectoryChange.requis_id == requis.id)
+    ).all()
+    assert len(rows) == 1 and [c.requis_id for c in changes.since(None)] == [requis.id]
