@@ -353,3 +353,39 @@ def test_delays_become_minutes_in_services_and_waiting_requests(app_config, tmp_
             stored = json.loads(connection.exec_driver_sql("SELECT payload FROM demande").scalar())
             assert [s.get("delai_heures") for s in stored["services"]] == [48, None]
         db.engine.dispose()
+
+
+def test_0017_logs_each_published_entry_as_added_then_follows_changes(
+    app_config, tmp_path, monkeypatch
+):
+    """Entries published before the change log start it as « ajout », dated from their last
+    known change; pending ones are not logged; the triggers then log what happens."""
+    fresh = _fresh_app(app_config, tmp_path, monkeypatch)
+    with fresh.app_context():
+        upgrade(revision="0016")
+        with db.engine.begin() as connection:
+            _reference_rows(connection)
+            for id_, statut, published in (
+                (1, "publiee", "'2026-01-01'"),
+                (2, "en_attente", "NULL"),
+            ):
+                connection.exec_driver_sql(
+                    "INSERT INTO requis (id, nature, statut, nom, ville, departement_code, "
+                    "est_exemple, published_at, content_updated_at, created_at, updated_at) "
+                    f"VALUES ({id_}, 'dispositif', '{statut}', 'Fiche {id_}', 'Toulouse', '31', "
+                    f"false, {published}, '2026-03-02 10:00:00', '2026-01-01', '2026-11-29')"
+                )
+        upgrade()
+        with db.engine.begin() as connection:
+            logged = connection.exec_driver_sql(
+                "SELECT requis_id, kind, nom, departement_code, created_at FROM directory_change"
+            ).all()
+            assert [row[:4] for row in logged] == [(1, "ajout", "Fiche 1", "31")]
+            assert str(logged[0][4]).startswith("2026-03-02")
+            connection.exec_driver_sql("UPDATE requis SET statut = 'archivee' WHERE id = 1")
+            connection.exec_driver_sql("UPDATE requis SET nom = 'Autre' WHERE id = 2")
+            kinds = connection.exec_driver_sql(
+                "SELECT requis_id, kind FROM directory_change ORDER BY id"
+            ).all()
+            assert kinds == [(1, "ajout"), (1, "retrait")]
+        db.engine.dispose()
