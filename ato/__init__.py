@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from ato.journal.views import bp as journal_bp
     from ato.links.views import bp as links_bp
     from ato.moderation.views import bp as moderation_bp
+    from ato.opendata.views import bp as opendata_bp
     from ato.registration.views import bp as registration_bp
     from ato.reports import views as reports_views
     from ato.search.views import bp as search_bp
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_views.account)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_views.admin_bp)
+    app.register_blueprint(opendata_bp)
     auth_views.init_app(app)
 
 
@@ -113,6 +115,7 @@ def register_cli(app: Flask) -> None:
     from ato.directory.cli import seed_cli
     from ato.links.cli import links_cli
     from ato.mail.cli import outbox_cli
+    from ato.opendata.cli import donnees_cli
     from ato.reports.cli import seed_reports
     from ato.search.cli import search_cli
     from ato.transfer.cli import import_cli
@@ -126,4 +129,5 @@ def register_cli(app: Flask) -> None:
     group.add_command(purge)
     group.add_command(import_cli)
     group.add_command(links_cli)
+    group.add_command(donnees_cli)
     app.cli.add_command(group)
