@@ -115,6 +115,7 @@ PUBLIC = {
     "departement": "/departements/34",
     "specialites": "/specialites",
     "specialite": "/specialites/dermatologie",
+    "donnees": "/donnees",
     "fiche": "/requis/{hopital}",
     "fiche-liberal": "/requis/{liberal}",
     "fiche-fermee": "/requis/{ferme}",
