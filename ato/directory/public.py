@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ato.directory import delays, schema
-from ato.directory.models import Canal, Requis, Service, Statut
+from ato.directory.models import Canal, NatureRequis, Requis, Service, Statut
 from ato.extensions import db
 
 LOAD = (
@@ -129,6 +129,12 @@ def recourse(
         "url": url,
         "nature": _coded(requis.nature.value, requis.nature.label),
         "nom": requis.display_name,
+        # A liberal professional's name in parts (FHIR HumanName, vCard), else None.
+        "personne": (
+            {"civilite": requis.civilite, "prenom": requis.prenom, "nom": requis.nom}
+            if requis.nature == NatureRequis.LIBERAL
+            else None
+        ),
         "finess": requis.finess,
         "rpps": requis.rpps,
         "profession": (

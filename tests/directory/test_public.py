@@ -57,3 +57,17 @@ def test_a_service_says_its_delay_coverage_channels_and_closure(ctx):
     during = public.service(service, TODAY + timedelta(days=20))
     assert during["indisponibilite"]["en_cours"] is True and during["disponible"] is False
     assert public.service(service, TODAY + timedelta(days=40))["indisponibilite"] is None
+
+
+def test_a_liberal_professional_is_named_in_parts_and_an_establishment_is_not(ctx):
+    liberal = make_requis(nature="liberal", nom="Martin", prenom="Camille", civilite="Pr")
+    hospital = make_requis(nom="CH fictif d'Albi")
+    db.session.commit()
+    loaded = public.load([liberal.id, hospital.id])
+    shown = {
+        i: public.recourse(r, today=TODAY, modified_at=None, url="https://x/")
+        for i, r in loaded.items()
+    }
+    assert shown[liberal.id]["personne"] == {"civilite": "Pr", "prenom": "Camille", "nom": "Martin"}
+    assert shown[liberal.id]["nom"] == "Pr Camille Martin"
+    assert shown[hospital.id]["personne"] is None
