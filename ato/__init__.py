@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from ato.auth import views as auth_views
     from ato.curation.views import bp as curation_bp
     from ato.directory.views import bp as directory_bp
+    from ato.fhir.views import bp as fhir_bp
     from ato.journal.views import bp as journal_bp
     from ato.links.views import bp as links_bp
     from ato.moderation.views import bp as moderation_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(reports_views.admin_bp)
     app.register_blueprint(opendata_bp)
+    app.register_blueprint(fhir_bp)
     auth_views.init_app(app)
 
 
