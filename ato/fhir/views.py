@@ -17,13 +17,15 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ato.core.models import utcnow
-from ato.extensions import db
+from ato.extensions import csrf, db
 from ato.fhir import resources, services
 from ato.fhir.services import FhirError
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+# No session and no write: a POST, PUT… gets a FHIR 405, not the HTML CSRF page.
+csrf.exempt(bp)
 
 MIMETYPE = "application/fhir+json"
 JSON_FORMATS = {"json", "application/json", "application/fhir+json", "application/json+fhir"}
