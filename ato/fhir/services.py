@@ -78,6 +78,9 @@ INCLUDES: dict[str, tuple[str, tuple[str, ...]]] = {
     "Endpoint:organization": ("Endpoint", ("managingOrganization",)),
     "Location:organization": ("Location", ("managingOrganization",)),
 }
+#: Types of which a published entry may have none left after a change (a service or a
+#: channel removed, or a filter): a sync gives a placeholder tombstone for it.
+FILTERED = {"HealthcareService", "Endpoint"}
 ENTRY_ID = re.compile(r"^([1-9][0-9]{0,9})(?:-([0-9]{1,4})(?:-([0-9]{1,4}))?)?$")
 AREA_ID = re.compile(r"^departement-([0-9AB]{2,3})$")
 
@@ -470,6 +473,8 @@ def search(query: Query, base: str) -> Page:
             return n if query.active is not False else 0
         if query.updated is None or query.active is True:
             return 0
+        if c.published and query.kind not in FILTERED and query.specialty is None:
+            return 0  # the entry never gives this type (a liberal has no Organization)
         if query.ids is not None and str(c.requis_id) not in query.ids:
             return 0
         return 1
@@ -502,6 +507,8 @@ def search(query: Query, base: str) -> Page:
         if found and query.active is not False:
             matches.extend(found)
         elif query.updated is not None and query.active is not True:
+            if c.published and query.kind not in FILTERED and query.specialty is None and made:
+                continue
             matches.append(resources.tombstone(query.kind, c.requis_id, base, c.at or utcnow()))
     included = _included(query, matches, loaded, base)
     next_cursor = cursor_text(page[-1][0].at, page[-1][0].requis_id) if more and page else None

@@ -23,7 +23,9 @@ def test_a_search_is_a_searchset_with_its_total(directory, fhir):
         f"{directory.liberal}-0",
         f"{directory.dac}-0",
     ]
-    assert bundle["entry"][0]["fullUrl"] == f"http://localhost/fhir/HealthcareService/{ids(bundle)[0]}"
+    assert (
+        bundle["entry"][0]["fullUrl"] == f"http://localhost/fhir/HealthcareService/{ids(bundle)[0]}"
+    )
 
 
 def test_pages_follow_the_next_link_and_never_split_an_entry(ctx, fhir):
@@ -145,4 +147,6 @@ def test_xml_is_refused_and_writes_are_not_allowed(app, client):
     assert refused.status_code == 406 and refused.mimetype == "application/fhir+json"
     assert client.get("/fhir/metadata?_format=json").status_code == 200
     posted = client.post("/fhir/Organization", data="{}", content_type="application/fhir+json")
-    assert posted.status_code == 405 and json.loads(posted.data)["resourceType"] == "OperationOutcome"
+    assert (
+        posted.status_code == 405 and json.loads(posted.data)["resourceType"] == "OperationOutcome"
+    )
