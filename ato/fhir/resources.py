@@ -27,6 +27,7 @@ seed/professions.csv).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,7 @@ TYPES = (
 )
 
 
+@functools.lru_cache(maxsize=8)
 def systems(base: str) -> dict[str, str]:
     """ATO's own identifier and code systems, under the public base address."""
     root = base.rstrip("/") + "/fhir"
@@ -388,20 +390,30 @@ def endpoint(
     return resource
 
 
-def entry_resources(rec: dict[str, Any], base: str, updated: datetime) -> dict[str, list[dict]]:
-    """Every resource one published entry gives, by type, in a stable order."""
+def entry_resources(
+    rec: dict[str, Any], base: str, updated: datetime, kinds: set[str] | None = None
+) -> dict[str, list[dict]]:
+    """The resources one published entry gives, by type, in a stable order (all types, or
+    only ``kinds``: a page maps only what it shows)."""
+    wanted = set(TYPES) if kinds is None else kinds
     out: dict[str, list[dict]] = {kind: [] for kind in TYPES}
     if is_organization(rec):
-        out["Organization"].append(organization(rec, base, updated))
+        if "Organization" in wanted:
+            out["Organization"].append(organization(rec, base, updated))
     else:
-        out["Practitioner"].append(practitioner(rec, base, updated))
-        out["PractitionerRole"].append(practitioner_role(rec, base, updated))
-    out["Location"].append(location(rec, base, updated))
+        if "Practitioner" in wanted:
+            out["Practitioner"].append(practitioner(rec, base, updated))
+        if "PractitionerRole" in wanted:
+            out["PractitionerRole"].append(practitioner_role(rec, base, updated))
+    if "Location" in wanted:
+        out["Location"].append(location(rec, base, updated))
     for rank, item in enumerate(rec["services"]):
-        out["HealthcareService"].append(healthcare_service(rec, rank, base, updated))
-        for channel, canal in enumerate(item["canaux"]):
-            if not _is_phone(canal):
-                out["Endpoint"].append(endpoint(rec, rank, channel, base, updated))
+        if "HealthcareService" in wanted:
+            out["HealthcareService"].append(healthcare_service(rec, rank, base, updated))
+        if "Endpoint" in wanted:
+            for channel, canal in enumerate(item["canaux"]):
+                if not _is_phone(canal):
+                    out["Endpoint"].append(endpoint(rec, rank, channel, base, updated))
     return out
 
 

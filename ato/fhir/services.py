@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, literal, or_, select
 
 from ato.core.models import PARIS, paris_day, utcnow
 from ato.directory import changes, public
@@ -324,8 +324,26 @@ def _service_has_specialty(system: str | None, code: str, base: str) -> Any:
     return or_(main, tagged)
 
 
-def counts(query: Query, base: str) -> dict[int, int]:
-    """How many resources of ``query.kind`` each published entry gives (0s left out)."""
+def counts(
+    query: Query, base: str, *, after: int | None = None, limit: int | None = None
+) -> dict[int, int]:
+    """How many resources of ``query.kind`` each published entry gives (0s left out), in
+    the order of entry ids; ``after`` and ``limit`` give one page of entries."""
+    stmt = _counts_statement(query, base)
+    if after is not None:
+        stmt = stmt.where(stmt.selected_columns[0] > after)
+    if limit is not None:
+        stmt = stmt.order_by(stmt.selected_columns[0]).limit(limit)
+    return {requis_id: n for requis_id, n in db.session.execute(stmt) if n}
+
+
+def total(query: Query, base: str) -> int:
+    """The sum of :func:`counts`, computed by the database."""
+    sub = _counts_statement(query, base).subquery()
+    return db.session.scalar(select(func.coalesce(func.sum(sub.c[1]), 0))) or 0
+
+
+def _counts_statement(query: Query, base: str) -> Any:
     published = Requis.statut == Statut.PUBLIEE
     kind = query.kind
     specialty = query.specialty
@@ -346,7 +364,7 @@ def counts(query: Query, base: str) -> dict[int, int]:
             .group_by(Service.requis_id)
         )
     else:
-        stmt = select(Requis.id, 1).where(published)
+        stmt = select(Requis.id, literal(1)).where(published)
         if kind == "Organization":
             stmt = stmt.where(Requis.nature != NatureRequis.LIBERAL)
         elif kind in ("Practitioner", "PractitionerRole"):
@@ -357,7 +375,7 @@ def counts(query: Query, base: str) -> dict[int, int]:
                     Service.requis_id == Requis.id, _service_has_specialty(*specialty, base)
                 )
             )
-    return {requis_id: n for requis_id, n in db.session.execute(stmt) if n}
+    return stmt
 
 
 @dataclass(frozen=True)
@@ -388,7 +406,7 @@ class Loaded:
     by_ref: dict[str, dict]
 
 
-def build(requis_ids: Iterable[int], base: str) -> Loaded:
+def build(requis_ids: Iterable[int], base: str, kinds: set[str] | None = None) -> Loaded:
     """Load published entries and map them (a constant number of queries)."""
     ids = list(requis_ids)
     rows = public.load(ids)
@@ -401,7 +419,7 @@ def build(requis_ids: Iterable[int], base: str) -> Loaded:
         rec = public.recourse(
             requis, today=today, modified_at=updated, url=_fiche_url(requis, base)
         )
-        made = resources.entry_resources(rec, base, updated)
+        made = resources.entry_resources(rec, base, updated, kinds)
         by_entry[requis_id] = made
         for kind, items in made.items():
             for item in items:
@@ -440,11 +458,19 @@ class Page:
 
 def search(query: Query, base: str) -> Page:
     """One page of a search (see the module's doc for the sync semantics)."""
-    per_entry = counts(query, base)
+    counted: int | None = None
+    if query.updated is None and query.ids is None:  # the common case: one page of entries
+        after = query.cursor[1] if query.cursor is not None else None
+        per_entry = counts(query, base, after=after, limit=query.count + 1)
+        counted = total(query, base)
+        candidates = [Candidate(r, None, True) for r in per_entry]
+    else:
+        per_entry = counts(query, base)
     if query.updated is None:
-        candidates = [Candidate(r, None, True) for r in sorted(per_entry)]
+        if counted is None:
+            candidates = [Candidate(r, None, True) for r in sorted(per_entry)]
         if query.active is False:
-            candidates = []
+            candidates, counted = [], 0
     else:
         low = query.updated.low
         candidates = [
@@ -458,7 +484,7 @@ def search(query: Query, base: str) -> Page:
     exact: dict[int, list[dict]] | None = None
     loaded = Loaded({}, {})
     if query.ids is not None:  # few entries: count exactly what they give
-        loaded = build([c.requis_id for c in candidates if c.published], base)
+        loaded = build([c.requis_id for c in candidates if c.published], base, _kinds(query))
         exact = {
             c.requis_id: _matching(query, loaded.by_entry[c.requis_id], base)
             for c in candidates
@@ -481,7 +507,7 @@ def search(query: Query, base: str) -> Page:
 
     sized = [(c, given(c)) for c in candidates]
     sized = [(c, n) for c, n in sized if n]
-    total = sum(n for _, n in sized)
+    found_total = sum(n for _, n in sized) if counted is None else counted
     if query.cursor is not None:
         at, last = query.cursor
         sized = [
@@ -499,7 +525,7 @@ def search(query: Query, base: str) -> Page:
         filled += n
     more = len(page) < len(sized)
     if exact is None:
-        loaded = build([c.requis_id for c, _ in page if c.published], base)
+        loaded = build([c.requis_id for c, _ in page if c.published], base, _kinds(query))
     matches: list[dict] = []
     for c, _ in page:
         made = loaded.by_entry.get(c.requis_id) if c.published else None
@@ -512,7 +538,28 @@ def search(query: Query, base: str) -> Page:
             matches.append(resources.tombstone(query.kind, c.requis_id, base, c.at or utcnow()))
     included = _included(query, matches, loaded, base)
     next_cursor = cursor_text(page[-1][0].at, page[-1][0].requis_id) if more and page else None
-    return Page(total, matches, included, next_cursor)
+    return Page(found_total, matches, included, next_cursor)
+
+
+INCLUDE_TARGETS = {
+    "providedBy": "Organization",
+    "managingOrganization": "Organization",
+    "endpoint": "Endpoint",
+    "location": "Location",
+    "coverageArea": "Location",
+    "practitioner": "Practitioner",
+    "healthcareService": "HealthcareService",
+}
+
+
+def _kinds(query: Query) -> set[str]:
+    """The types a search must map: its own, its includes', and services for a filter."""
+    kinds = {query.kind}
+    for value in query.includes:
+        kinds |= {INCLUDE_TARGETS[name] for name in INCLUDES[value][1]}
+    if query.specialty is not None:
+        kinds.add("HealthcareService")
+    return kinds
 
 
 def _references(value: Any) -> list[str]:
