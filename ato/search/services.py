@@ -147,15 +147,8 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
     """
     vocab = query_module.vocabulary()
     parsed = query_module.parse(params.q, vocab)
-    filters = Filters(
-        departements=(params.departement,) if params.departement else parsed.place_codes,
-        situe=params.situe,
-        specialite=params.specialite,
-        type=params.type,
-        outil=params.outil,
-    )
-    has_filter = any((filters.departements, filters.specialite, filters.type, filters.outil))
-    if params.q.strip() and not (parsed.has_text or has_filter):
+    filters = _filters(params, parsed)
+    if _nothing_searchable(params, parsed, filters):
         empty = {d: Counter() for d in DIMENSIONS}
         return SearchResults(
             params=params,
@@ -193,6 +186,64 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
     if result.total == 0 and parsed.has_text:
         result.suggestion = _suggest(parsed, vocab) if result.engine == "index" else None
     return result
+
+
+def _filters(params: SearchParams, parsed) -> Filters:  # noqa: ANN001
+    return Filters(
+        departements=(params.departement,) if params.departement else parsed.place_codes,
+        situe=params.situe,
+        specialite=params.specialite,
+        type=params.type,
+        outil=params.outil,
+    )
+
+
+def _nothing_searchable(params: SearchParams, parsed, filters: Filters) -> bool:  # noqa: ANN001
+    """Words were typed but none can be searched (stop words, symbols) and nothing filters."""
+    has_filter = any((filters.departements, filters.specialite, filters.type, filters.outil))
+    return bool(params.q.strip()) and not (parsed.has_text or has_filter)
+
+
+def matching_requis(params: SearchParams) -> set[int]:
+    """Every published requis with a service that :func:`search` finds for ``params``.
+
+    The same words, places, CIM-11 expansions and filters as the site's search
+    (the index, else SQL), without ranking or pages: the API lists these
+    entries in its own stable order. ``page`` and ``tri`` are not read.
+    """
+    vocab = query_module.vocabulary()
+    parsed = query_module.parse(params.q, vocab)
+    filters = _filters(params, parsed)
+    if _nothing_searchable(params, parsed, filters):
+        return set()
+    try:
+        try:
+            service_ids = _matching_index(parsed, filters)
+        except IndexUnavailable:
+            sync.mark_unready()
+            service_ids = _matching_index(parsed, filters)
+    except IndexUnavailable as exc:
+        log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
+        base = directory.published()
+        if parsed.has_text:
+            base = _text_filter(base, parsed)
+        query = _apply_filters(base, filters).with_only_columns(Requis.id).distinct()
+        return set(db.session.scalars(query))
+    pairs = directory.published().with_only_columns(Service.id, Service.requis_id)
+    if len(service_ids) <= MATCH_IN_LIST:
+        pairs = pairs.where(Service.id.in_(service_ids))
+    return {requis_id for sid, requis_id in db.session.execute(pairs) if sid in service_ids}
+
+
+MATCH_IN_LIST = 2000  # beyond, every published (service, requis) pair is read in one query
+
+
+def _matching_index(parsed, filters: Filters) -> set[int]:  # noqa: ANN001
+    sync.ensure_ready()
+    with sync.get_index().searcher() as (searcher, table):
+        matched = match_bits(searcher.reader(), table, parsed) if parsed.has_text else table.live
+        result = matched & _filter_bits(table, filters)
+        return {table.rows[d].service_id for d in table.docnums(result)}
 
 
 # --- index path -------------------------------------------------------------------------------

@@ -20,7 +20,13 @@ from ato.extensions import db
 from ato.search import sync
 from ato.search.index import SearchIndex
 from ato.search.models import SearchMiss
-from ato.search.services import Filters, SearchParams, search, sql_facet_counts
+from ato.search.services import (
+    Filters,
+    SearchParams,
+    matching_requis,
+    search,
+    sql_facet_counts,
+)
 from tests.factories import make_requis, make_service
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -122,6 +128,44 @@ def test_words_reach_the_right_recourse(corpus, q, expected):
 
 def test_words_must_all_match(corpus):
     assert names(search(SearchParams(q="cardio pediatrie"))) == set()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SearchParams(q="dermato gers"),
+        SearchParams(q="cardio lozere"),
+        SearchParams(q="fin de vie"),
+        SearchParams(departement="34", situe=True),
+        SearchParams(departement="34"),
+        SearchParams(specialite="soins-palliatifs"),
+        SearchParams(type="liberal"),
+        SearchParams(outil="omnidoc"),
+        SearchParams(q="le la"),
+        SearchParams(q="cardio pediatrie"),
+    ],
+)
+def test_matching_requis_are_those_whose_services_the_search_lists(corpus, params):
+    listed = {s.requis_id for s in search(params).services}
+    assert matching_requis(params) == listed
+    with_sql = {s.requis_id for s in search(params, sql_only=True).services}
+    if not params.q:  # filters alone: SQL agrees
+        assert with_sql == listed
+
+
+def test_matching_requis_falls_back_to_sql_without_an_index(app, corpus, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    index = sync.get_index()
+    old_root, old_link = index.root, index.link
+    sync.mark_unready()
+    index.root, index.link = str(blocker / "search"), str(blocker / "search" / "current")
+    try:
+        found = matching_requis(SearchParams(q="insuffisance"))
+    finally:
+        index.root, index.link = old_root, old_link
+        sync.mark_unready()
+    assert {db.session.get(Requis, i).nom for i in found} == {"CH fictif de Béziers"}
 
 
 def test_place_word_filters_on_departements_accepting_requests(corpus):
