@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from ato.api.views import bp as api_bp
     from ato.auth import views as auth_views
     from ato.curation.views import bp as curation_bp
     from ato.directory.views import bp as directory_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_views.admin_bp)
     app.register_blueprint(opendata_bp)
     app.register_blueprint(fhir_bp)
+    app.register_blueprint(api_bp)
     auth_views.init_app(app)
 
 

@@ -130,6 +130,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # Every POST of the public (valid or not) counts, per address, across all its forms.
         "ATO_PUBLIC_POST_RATE_LIMIT": env.get("ATO_PUBLIC_POST_RATE_LIMIT", "60 per hour"),
         "ATO_SEARCH_RATE_LIMIT": env.get("ATO_SEARCH_RATE_LIMIT", "120 per minute"),
+        # Requests to /api/v1/ allowed per address (a full sync takes a few dozen).
+        "ATO_API_RATE_LIMIT": env.get("ATO_API_RATE_LIMIT", "300 per minute"),
         # Distinct zero-result queries kept for staff (beyond, only known ones are counted).
         "ATO_SEARCH_MISSES_MAX": int(env.get("ATO_SEARCH_MISSES_MAX", "10000")),
         # Link checks (flask ato liens verifier): per-connection and per-read timeout, parallel
