@@ -96,6 +96,19 @@ SCHEMAS: dict[str, Any] = {
             "url": {**STRING, "format": "uri", "description": "La fiche sur le site"},
             "nature": _ref("Code"),
             "nom": STRING,
+            "personne": {
+                "description": "Un professionnel libéral : son nom en parties (sinon null)",
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "civilite": _nullable("string"),
+                            "prenom": _nullable("string"),
+                            "nom": STRING,
+                        }
+                    ),
+                ],
+            },
             "finess": _nullable("string"),
             "rpps": _nullable("string"),
             "profession": {"oneOf": [_ref("Code"), {"type": "null"}]},

@@ -65,23 +65,19 @@ class Page:
 def published_page(cursor: Cursor | None, limit: int, wanted: set[int] | None) -> Page:
     """Published entries after ``cursor`` (those in ``wanted`` only, when given).
 
-    Without ``wanted`` it reads the change log in slices of the page's size,
-    skipping the few withdrawn entries; with it (a search), the whole rest of
-    the order in one query, kept to the matching entries.
+    Without ``wanted`` one indexed query gives the page; with it (a search),
+    the rest of the order is read in one query and kept to the matching entries.
     """
     after = (cursor.at, cursor.requis_id) if cursor else None
     if wanted is not None:
         rows = [
-            e for e in changes.since(None, cursor=after) if e.published and e.requis_id in wanted
+            e
+            for e in changes.since(None, cursor=after, published_only=True)
+            if e.requis_id in wanted
         ]
         return Page(rows[:limit], len(rows) > limit)
-    found: list[EntryChange] = []
-    while True:
-        batch = changes.since(None, cursor=after, limit=limit + 1)
-        found += [e for e in batch if e.published]
-        if len(found) > limit or len(batch) <= limit:
-            return Page(found[:limit], len(found) > limit)
-        after = (batch[-1].at, batch[-1].requis_id)
+    rows = changes.since(None, cursor=after, limit=limit + 1, published_only=True)
+    return Page(rows[:limit], len(rows) > limit)
 
 
 def changed_page(moment: datetime, cursor: Cursor | None, limit: int) -> Page:

@@ -24,10 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from ato.core.models import utcnow
-from ato.directory.models import ChangeKind, DirectoryChange, Requis, Statut
+from ato.directory.models import ChangeKind, DirectoryChange, DirectoryState
 from ato.extensions import db
 
 SETTLE = timedelta(minutes=10)  # as the search index: longer than any writing transaction
@@ -48,20 +48,12 @@ def next_since(now: datetime | None = None) -> datetime:
     return (now or utcnow()) - SETTLE
 
 
-def _last_changes():
-    """Each entry's newest change: (requis_id, at)."""
-    return (
-        select(DirectoryChange.requis_id, func.max(DirectoryChange.created_at).label("at"))
-        .group_by(DirectoryChange.requis_id)
-        .subquery()
-    )
-
-
 def since(
     moment: datetime | None,
     *,
     cursor: tuple[datetime, int] | None = None,
     limit: int | None = None,
+    published_only: bool = False,
 ) -> list[EntryChange]:
     """Entries whose last change is at or after ``moment`` (every entry ever, for ``None``).
 
@@ -69,24 +61,28 @@ def since(
     not as of now: a consumer upserts the first kind and deletes the second.
     ``cursor`` (the last change and requis id of the previous page's last item)
     and ``limit`` page through the answer; a change made meanwhile moves its
-    entry to the end, where the consumer meets it again.
+    entry to the end, where the consumer meets it again. ``published_only``
+    leaves the tombstones out (a listing of the directory in this order).
+    An index answers it (``directory_state``), whatever the size of the log.
     """
-    last = _last_changes()
-    query = (
-        select(last.c.requis_id, last.c.at, Requis.statut)
-        .outerjoin(Requis, Requis.id == last.c.requis_id)
-        .order_by(last.c.at, last.c.requis_id)
+    state = DirectoryState
+    query = select(state.requis_id, state.changed_at, state.published).order_by(
+        state.changed_at, state.requis_id
     )
+    if published_only:
+        query = query.where(state.published.is_(True))
     if moment is not None:
-        query = query.where(last.c.at >= moment)
+        query = query.where(state.changed_at >= moment)
     if cursor is not None:
         at, requis_id = cursor
-        query = query.where((last.c.at > at) | ((last.c.at == at) & (last.c.requis_id > requis_id)))
+        query = query.where(
+            or_(state.changed_at > at, and_(state.changed_at == at, state.requis_id > requis_id))
+        )
     if limit is not None:
         query = query.limit(limit)
     return [
-        EntryChange(requis_id, at, statut == Statut.PUBLIEE)
-        for requis_id, at, statut in db.session.execute(query)
+        EntryChange(requis_id, at, bool(published))
+        for requis_id, at, published in db.session.execute(query)
     ]
 
 
@@ -96,16 +92,16 @@ def last_modified(requis_ids: Iterable[int]) -> dict[int, datetime]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(DirectoryChange.requis_id, func.max(DirectoryChange.created_at))
-        .where(DirectoryChange.requis_id.in_(ids))
-        .group_by(DirectoryChange.requis_id)
+        select(DirectoryState.requis_id, DirectoryState.changed_at).where(
+            DirectoryState.requis_id.in_(ids)
+        )
     )
     return {requis_id: at for requis_id, at in rows}
 
 
 def latest() -> datetime | None:
     """The moment of the newest change of the whole directory (for ``ETag``, regeneration)."""
-    return db.session.scalar(select(func.max(DirectoryChange.created_at)))
+    return db.session.scalar(select(func.max(DirectoryState.changed_at)))
 
 
 @dataclass

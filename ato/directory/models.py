@@ -497,3 +497,18 @@ class DirectoryChange(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<DirectoryChange {self.id} {self.kind} requis {self.requis_id}>"
+
+
+class DirectoryState(db.Model):  # type: ignore[name-defined]
+    """Each entry's newest change and whether it is published now, kept by a trigger on the
+    change log (migration 0017): what a sync or a page in the order of change reads."""
+
+    __tablename__ = "directory_state"
+    __table_args__ = (
+        Index("ix_directory_state_published_changed", "published", "changed_at", "requis_id"),
+        Index("ix_directory_state_changed", "changed_at", "requis_id"),
+    )
+
+    requis_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published: Mapped[bool] = mapped_column(Boolean)

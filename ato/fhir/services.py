@@ -340,7 +340,8 @@ def counts(
 def total(query: Query, base: str) -> int:
     """The sum of :func:`counts`, computed by the database."""
     sub = _counts_statement(query, base).subquery()
-    return db.session.scalar(select(func.coalesce(func.sum(sub.c[1]), 0))) or 0
+    # int(): PostgreSQL sums integers as numeric (a Decimal), SQLite as an integer
+    return int(db.session.scalar(select(func.coalesce(func.sum(sub.c[1]), 0))) or 0)
 
 
 def _counts_statement(query: Query, base: str) -> Any:

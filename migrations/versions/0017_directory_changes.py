@@ -9,6 +9,10 @@ a public column of a published requis, and its services, channels, coverage
 and thématiques. Every entry published today gets an « ajout » dated from its
 last known change of content, so a first sync starts from a complete log.
 
+``directory_state`` keeps, per entry, its newest change and whether it is
+published, from the log (a trigger on the log itself): a sync or a page of the
+directory in the order of change reads an index instead of grouping the log.
+
 Revision ID: 0017
 Revises: 0016
 """
@@ -52,6 +56,16 @@ def _log_child(requis: str, now: str) -> str:
     )
 
 
+# directory_state follows the log: the newest row of the entry gives its moment and state.
+STATE = (
+    "INSERT INTO directory_state (requis_id, changed_at, published) "
+    "SELECT c.requis_id, c.created_at, c.kind != 'retrait' FROM directory_change c "
+    "WHERE c.requis_id = {row}.requis_id ORDER BY c.created_at DESC, c.id DESC LIMIT 1 "
+    "ON CONFLICT (requis_id) DO UPDATE SET changed_at = excluded.changed_at, "
+    "published = excluded.published;"
+)
+
+
 def _sqlite_triggers() -> list[str]:
     now = SQLITE_NOW
     public = ", ".join(PUBLIC)
@@ -76,6 +90,12 @@ def _sqlite_triggers() -> list[str]:
                 f"CREATE TRIGGER tr_change_{table}_{event.lower()} AFTER {event} ON {table} "
                 f"BEGIN {_log_child(requis.format(row=row), now)} END"
             )
+    statements += [
+        "CREATE TRIGGER tr_state_insert AFTER INSERT ON directory_change "
+        f"BEGIN {STATE.format(row='NEW')} END",
+        "CREATE TRIGGER tr_state_update AFTER UPDATE OF created_at, kind ON directory_change "
+        f"BEGIN {STATE.format(row='NEW')} END",
+    ]
     return statements
 
 
@@ -112,6 +132,12 @@ def _postgresql_triggers() -> list[str]:
             f"CREATE TRIGGER tr_change_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION directory_change_{table}()"
         )
+    statements += [
+        "CREATE FUNCTION directory_state_follow() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {STATE.format(row='NEW')} RETURN NULL; END $$",
+        "CREATE TRIGGER tr_state AFTER INSERT OR UPDATE OF created_at, kind ON directory_change "
+        "FOR EACH ROW EXECUTE FUNCTION directory_state_follow()",
+    ]
     return statements
 
 
@@ -140,11 +166,30 @@ def upgrade():
     op.create_index(
         op.f("ix_directory_change_created_at"), "directory_change", ["created_at"]
     )
+    op.create_table(
+        "directory_state",
+        sa.Column("requis_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("requis_id", name=op.f("pk_directory_state")),
+    )
+    op.create_index(
+        "ix_directory_state_published_changed",
+        "directory_state",
+        ["published", "changed_at", "requis_id"],
+    )
+    op.create_index(
+        "ix_directory_state_changed", "directory_state", ["changed_at", "requis_id"]
+    )
     op.execute(
         "INSERT INTO directory_change (requis_id, kind, nom, departement_code, created_at) "
         "SELECT id, 'ajout', nom, departement_code, "
         "COALESCE(content_updated_at, published_at, created_at) "
         "FROM requis WHERE statut = 'publiee' ORDER BY id"
+    )
+    op.execute(
+        "INSERT INTO directory_state (requis_id, changed_at, published) "
+        "SELECT requis_id, created_at, true FROM directory_change"
     )
     dialect = op.get_bind().dialect.name
     for statement in _postgresql_triggers() if dialect == "postgresql" else _sqlite_triggers():
@@ -153,17 +198,24 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS tr_state ON directory_change")
+        op.execute("DROP FUNCTION IF EXISTS directory_state_follow()")
         op.execute("DROP TRIGGER IF EXISTS tr_change_requis ON requis")
         op.execute("DROP FUNCTION IF EXISTS directory_change_requis()")
         for table in CHILDREN:
             op.execute(f"DROP TRIGGER IF EXISTS tr_change_{table} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS directory_change_{table}()")
     else:
+        for name in ("insert", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS tr_state_{name}")
         for name in ("insert", "publish", "withdraw", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS tr_change_requis_{name}")
         for table in CHILDREN:
             for event in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS tr_change_{table}_{event}")
+    op.drop_index("ix_directory_state_changed", table_name="directory_state")
+    op.drop_index("ix_directory_state_published_changed", table_name="directory_state")
+    op.drop_table("directory_state")
     op.drop_index(op.f("ix_directory_change_created_at"), table_name="directory_change")
     op.drop_index("ix_directory_change_requis_created", table_name="directory_change")
     op.drop_table("directory_change")
