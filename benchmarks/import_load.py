@@ -115,7 +115,7 @@ def main() -> None:
                 body = urllib.parse.urlencode(fields).encode()
                 return opener.open(urllib.request.Request(base + url, data=body))
             boundary = "----ato-bench"
-            head = "--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n"
+            head = '--{}\r\nContent-Disposition: form-data; name="{}"\r\n\r\n{}\r\n'
             parts = [head.format(boundary, k, v).encode() for k, v in fields.items()]
             for name, (filename, data) in files.items():
                 parts.append(

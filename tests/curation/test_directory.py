@@ -325,7 +325,6 @@ def test_a_revision_keeps_a_service_temporarily_unavailable(app, staff):
         assert service.indisponible_message == "Congés"
 
 
-
 def test_the_history_of_an_entry_reads_in_french(app, staff):
     with app.app_context():
         rid = make_requis().id
