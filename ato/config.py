@@ -132,6 +132,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ATO_SEARCH_RATE_LIMIT": env.get("ATO_SEARCH_RATE_LIMIT", "120 per minute"),
         # Requests to /api/v1/ allowed per address (a full sync takes a few dozen).
         "ATO_API_RATE_LIMIT": env.get("ATO_API_RATE_LIMIT", "300 per minute"),
+        # Shapes of published entries kept per worker for the API and FHIR (0: none)
+        "ATO_PUBLIC_CACHE_SIZE": int(env.get("ATO_PUBLIC_CACHE_SIZE", "5000")),
         # Distinct zero-result queries kept for staff (beyond, only known ones are counted).
         "ATO_SEARCH_MISSES_MAX": int(env.get("ATO_SEARCH_MISSES_MAX", "10000")),
         # Link checks (flask ato liens verifier): per-connection and per-read timeout, parallel

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from ato import create_app
-from ato.directory import seeding
+from ato.directory import public, seeding
 from ato.extensions import db, limiter
 from ato.search.query import forget_vocabulary
 
@@ -109,6 +109,7 @@ def _clean_directory(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.commit()
     reset_search_index(application)
     limiter.reset()
+    public.CACHE.clear()
 
 
 def reset_search_index(application: Flask) -> None:

@@ -93,19 +93,15 @@ def tombstone(requis_id: int, at: datetime) -> dict[str, Any]:
 
 
 def items(
-    entries: list[EntryChange], *, today: date, url: Callable[[Any], str]
+    entries: list[EntryChange], *, today: date, base: str, url: Callable[[Any], str]
 ) -> list[dict[str, Any]]:
-    """Each entry in full if published (loaded in a constant number of queries), else its
-    tombstone. An entry withdrawn between the two reads is a tombstone."""
-    loaded = public.load(e.requis_id for e in entries if e.published)
-    return [
-        public.recourse(
-            loaded[e.requis_id], today=today, modified_at=e.at, url=url(loaded[e.requis_id])
-        )
-        if e.requis_id in loaded
-        else tombstone(e.requis_id, e.at)
-        for e in entries
-    ]
+    """Each entry in full if published (:func:`ato.directory.public.shapes`: cached while
+    unchanged, else loaded in a constant number of queries), else its tombstone. An entry
+    withdrawn between the two reads is a tombstone."""
+    shown = public.shapes(
+        (e.requis_id for e in entries if e.published), today=today, base=base, url=url
+    )
+    return [shown.get(e.requis_id) or tombstone(e.requis_id, e.at) for e in entries]
 
 
 def etag(*parts: object) -> str:

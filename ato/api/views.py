@@ -210,6 +210,11 @@ def route(rule: str) -> Callable[[Callable[..., Response]], Callable[..., Respon
 # --- resources -----------------------------------------------------------------------------
 
 
+def _base() -> str:
+    """What the fiche addresses start with (a cached shape holds its fiche's address)."""
+    return current_app.config["ATO_BASE_URL"] or request.host_url
+
+
 def _fiche(requis) -> str:  # noqa: ANN001
     return external_url("directory.requis", requis_id=requis.id, slug=requis.slug)
 
@@ -250,7 +255,7 @@ def _recours_page(query: forms.ListQuery, cursor: services.Cursor | None) -> dic
         wanted = matching_requis(query.search) if query.searching else None
         page = services.published_page(cursor, query.limit, wanted)
     body: dict[str, Any] = {
-        "donnees": services.items(page.entries, today=paris_day(), url=_fiche),
+        "donnees": services.items(page.entries, today=paris_day(), base=_base(), url=_fiche),
         "limite": query.limit,
         "suivant": None,
     }

@@ -13,14 +13,19 @@ French labels); each door maps them to its own format.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ato.directory import delays, schema
+from ato.directory import changes, delays, schema
+from ato.directory import services as directory
 from ato.directory.models import Canal, NatureRequis, Requis, Service, Statut
 from ato.extensions import db
 
@@ -154,3 +159,82 @@ def recourse(
         "modifie_le": _iso(modified_at),
         "services": [service(s, today) for s in requis.services],
     }
+
+
+# --- the shapes of many entries, from a per-process cache ---------------------------------------
+
+
+class ShapeCache:
+    """Recently served shapes, by (entry, its last change, day, base URL, reference data).
+
+    Every public change of an entry writes its change log and moves its last
+    change (:mod:`ato.directory.changes`), so a cached shape is never served
+    after its entry changed; the day is in the key for closures, the reference
+    data (specialty, tool and département names) for the labels. Each worker
+    process keeps its own, bounded (``ATO_PUBLIC_CACHE_SIZE`` entries, the least
+    recently used go first).
+    """
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict[str, Any] | None:
+        with self._lock:
+            shape = self._items.get(key)
+            if shape is not None:
+                self._items.move_to_end(key)
+            return shape
+
+    def put(self, key: tuple, shape: dict[str, Any], size: int) -> None:
+        with self._lock:
+            self._items[key] = shape
+            self._items.move_to_end(key)
+            while len(self._items) > size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CACHE = ShapeCache()
+
+
+def reference_version() -> str:
+    """A fingerprint of the names a shape shows from the reference data."""
+    names = (
+        [(s.slug, s.libelle, s.nature.value, s.code_r38) for s in directory.specialites()],
+        [(o.slug, o.nom, o.nature.value) for o in directory.outils()],
+        [(d.code, d.nom) for d in directory.departements()],
+    )
+    return hashlib.sha256(repr(names).encode()).hexdigest()[:16]
+
+
+def shapes(
+    requis_ids: Iterable[int], *, today: date, base: str, url: Callable[[Requis], str]
+) -> dict[int, dict[str, Any]]:
+    """The published entries among ``requis_ids`` in their shape, by id (a missing id is not
+    published). Shapes of entries unchanged since they were last served come from
+    :data:`CACHE`; the others are loaded at once (:func:`load`). Callers must not modify
+    what they get: it is shared."""
+    ids = list(dict.fromkeys(requis_ids))
+    modified = changes.last_modified(ids)
+    size = current_app.config["ATO_PUBLIC_CACHE_SIZE"] if has_app_context() else 0
+    version = reference_version() if size else ""
+    found: dict[int, dict[str, Any]] = {}
+    missing: list[int] = []
+    for requis_id in ids:
+        at = modified.get(requis_id)
+        shape = CACHE.get((requis_id, at, today, base, version)) if at and size else None
+        if shape is None:
+            missing.append(requis_id)
+        else:
+            found[requis_id] = shape
+    for requis_id, requis in load(missing).items():
+        at = modified.get(requis_id)
+        shape = recourse(requis, today=today, modified_at=at, url=url(requis))
+        if at and size:
+            CACHE.put((requis_id, at, today, base, version), shape, size)
+        found[requis_id] = shape
+    return {requis_id: found[requis_id] for requis_id in ids if requis_id in found}

@@ -407,19 +407,19 @@ class Loaded:
     by_ref: dict[str, dict]
 
 
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def build(requis_ids: Iterable[int], base: str, kinds: set[str] | None = None) -> Loaded:
     """Load published entries and map them (a constant number of queries)."""
-    ids = list(requis_ids)
-    rows = public.load(ids)
-    modified = changes.last_modified(rows)
-    today = paris_day()
+    shapes = public.shapes(
+        requis_ids, today=paris_day(), base=base, url=lambda requis: _fiche_url(requis, base)
+    )
     by_entry: dict[int, dict[str, list[dict]]] = {}
     by_ref: dict[str, dict] = {}
-    for requis_id, requis in rows.items():
-        updated = modified.get(requis_id) or requis.published_at or utcnow()
-        rec = public.recourse(
-            requis, today=today, modified_at=updated, url=_fiche_url(requis, base)
-        )
+    for requis_id, rec in shapes.items():
+        updated = _moment(rec["modifie_le"]) or _moment(rec["publie_le"]) or utcnow()
         made = resources.entry_resources(rec, base, updated, kinds)
         by_entry[requis_id] = made
         for kind, items in made.items():

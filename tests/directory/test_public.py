@@ -71,3 +71,25 @@ def test_a_liberal_professional_is_named_in_parts_and_an_establishment_is_not(ct
     assert shown[liberal.id]["personne"] == {"civilite": "Pr", "prenom": "Camille", "nom": "Martin"}
     assert shown[liberal.id]["nom"] == "Pr Camille Martin"
     assert shown[hospital.id]["personne"] is None
+
+
+def test_shapes_come_from_the_cache_until_the_entry_changes_or_leaves(ctx, monkeypatch):
+    requis = make_requis(ville="Toulouse")
+    db.session.commit()
+
+    def shapes():
+        return public.shapes([requis.id], today=TODAY, base="https://x/", url=lambda r: "u")
+
+    assert shapes()[requis.id]["ville"] == "Toulouse"
+    real_load = public.load
+    monkeypatch.setattr(public, "load", lambda ids: real_load(ids) if list(ids) else {})
+    calls = []
+    monkeypatch.setattr(public, "recourse", lambda *a, **k: calls.append(1) or {})
+    assert shapes()[requis.id]["ville"] == "Toulouse" and calls == []  # served from the cache
+    monkeypatch.undo()
+    requis.ville = "Albi"
+    db.session.commit()
+    assert shapes()[requis.id]["ville"] == "Albi"
+    requis.statut = "archivee"
+    db.session.commit()
+    assert shapes() == {}
