@@ -29,15 +29,24 @@ class Handler(BaseHTTPRequestHandler):
             server.requests.append((method, path, self.headers.get("Host")))
             server.in_flight += 1
             server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        self._counted = True
         try:
             self._route(method, path)
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
-            with server.lock:
-                server.in_flight -= 1
+            self._answered()
+
+    def _answered(self) -> None:
+        """The request stops counting as in flight when its answer starts: once the client
+        has it, it may send the next one before this thread has finished writing."""
+        if self._counted:
+            self._counted = False
+            with self.server.lock:
+                self.server.in_flight -= 1
 
     def _send(self, status: int, location: str | None = None, body: bytes = b"") -> None:
+        self._answered()
         self.send_response(status)
         if location:
             self.send_header("Location", location)
