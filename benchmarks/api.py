@@ -60,6 +60,9 @@ def main() -> None:
 
     generation = prepare(args.size)
     app = app_for(args.size)
+    from ato.web import tune_garbage_collector
+
+    tune_garbage_collector()  # as wsgi.py does in production
     app.config["ATO_API_RATE_LIMIT"] = "1000000 per minute"
     from ato.core.models import utcnow
     from ato.directory.models import Requis, Service, Statut

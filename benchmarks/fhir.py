@@ -44,6 +44,9 @@ def walk(client, url: str) -> tuple[list[float], int]:  # noqa: ANN001
 def run(size: int) -> dict:
     prepare(size)
     app = app_for(size)
+    from ato.web import tune_garbage_collector
+
+    tune_garbage_collector()  # as wsgi.py does in production
     client = app.test_client()
     from ato.directory import public
 
