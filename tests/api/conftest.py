@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from ato.extensions import db
 from tests.api.openapi import check
 
 
@@ -46,9 +45,3 @@ class ApiClient:
 def api(app, client) -> ApiClient:
     return ApiClient(client)
 
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield
-        db.session.rollback()

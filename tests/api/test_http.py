@@ -16,7 +16,7 @@ URLS = [
 
 
 @pytest.fixture
-def entry(ctx):
+def entry(app_ctx):
     return make_requis(nom="CH fictif d'Albi", departement="81")
 
 
@@ -135,7 +135,7 @@ def test_a_bad_input_is_a_400_in_french_naming_the_parameter(api, entry, args, p
     assert words in body["detail"]
 
 
-def test_a_tampered_cursor_is_refused_not_obeyed(api, ctx):
+def test_a_tampered_cursor_is_refused_not_obeyed(api, app_ctx):
     for n in range(3):
         make_requis(nom=f"Recours {n}", commit=False)
     db.session.commit()
@@ -158,7 +158,7 @@ def test_a_date_with_its_plus_read_as_a_space_is_understood(api, entry):
     assert response.status_code == 200
 
 
-def test_the_next_page_is_in_the_body_and_a_link_header(api, ctx):
+def test_the_next_page_is_in_the_body_and_a_link_header(api, app_ctx):
     for n in range(3):
         make_requis(nom=f"Recours {n}", commit=False)
     db.session.commit()

@@ -11,14 +11,14 @@ def make(n: int, prefix: str = "Recours") -> list:
     return rows
 
 
-def test_pages_cover_every_entry_once_in_order_of_change(api, ctx):
+def test_pages_cover_every_entry_once_in_order_of_change(api, app_ctx):
     rows = make(7)
     seen = api.follow("/api/v1/recours?limite=3")
     assert [i["id"] for i in seen] == [r.id for r in rows]
     assert api.json("/api/v1/recours")["limite"] == DEFAULT_LIMIT
 
 
-def test_entries_added_or_changed_while_paging_are_met_at_the_end(api, ctx):
+def test_entries_added_or_changed_while_paging_are_met_at_the_end(api, app_ctx):
     rows = make(6)
     first = api.json("/api/v1/recours?limite=2")
     added = make_requis(nom="Ajouté pendant la lecture")
@@ -30,7 +30,7 @@ def test_entries_added_or_changed_while_paging_are_met_at_the_end(api, ctx):
     assert sorted(set(ids)) == sorted({r.id for r in rows} | {added.id})
 
 
-def test_a_withdrawn_entry_is_skipped_by_the_listing(api, ctx):
+def test_a_withdrawn_entry_is_skipped_by_the_listing(api, app_ctx):
     rows = make(4)
     first = api.json("/api/v1/recours?limite=2")
     db.session.delete(rows[2])
@@ -39,7 +39,7 @@ def test_a_withdrawn_entry_is_skipped_by_the_listing(api, ctx):
     assert [i["id"] for i in rest] == [rows[3].id]
 
 
-def test_a_search_pages_through_its_own_matches(api, ctx):
+def test_a_search_pages_through_its_own_matches(api, app_ctx):
     make(3, "Cardiologie")
     make(2, "Pneumologie")
     seen = api.follow("/api/v1/recours?q=pneumologie&limite=1")

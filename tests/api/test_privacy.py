@@ -25,7 +25,7 @@ SECRETS = [
 
 
 @pytest.fixture
-def directory(app, ctx):
+def directory(app, app_ctx):
     staff_id = make_user(app, email="moderatrice.secrete@ato.invalid")
     shown = make_requis(
         nom="CH fictif de Cahors",

@@ -9,7 +9,7 @@ from tests.factories import make_requis, make_service
 
 
 @pytest.fixture
-def corpus(ctx):
+def corpus(app_ctx):
     toulouse = make_requis(
         nom="CHU fictif de Toulouse",
         departement="31",
@@ -71,7 +71,7 @@ def test_an_unknown_recourse_or_address_is_a_json_404(api, corpus, url):
     assert response.json["status"] == 404
 
 
-def test_a_never_published_entry_is_unknown_not_gone(api, ctx):
+def test_a_never_published_entry_is_unknown_not_gone(api, app_ctx):
     pending = make_requis(statut="en_attente")
     assert api.get(f"/api/v1/recours/{pending.id}").status_code == 404
 
@@ -113,13 +113,13 @@ def test_a_search_hands_back_no_sync_moment(api, corpus):
     assert "prochain_modifie_depuis" in api.json("/api/v1/recours")
 
 
-def test_departements_say_code_name_and_article(api, ctx):
+def test_departements_say_code_name_and_article(api, app_ctx):
     body = api.json("/api/v1/departements")
     assert {"code": "31", "nom": "Haute-Garonne", "article": "la"} in body["donnees"]
     assert len(body["donnees"]) == 13
 
 
-def test_specialites_carry_their_codes_and_parent(api, ctx):
+def test_specialites_carry_their_codes_and_parent(api, app_ctx):
     body = api.json("/api/v1/specialites")
     by_code = {s["code"]: s for s in body["donnees"]}
     assert by_code["cardiologie"]["code_r38"] and by_code["cardiologie"]["nature"] == "specialite"
@@ -129,6 +129,6 @@ def test_specialites_carry_their_codes_and_parent(api, ctx):
     assert len(by_code) == db.session.query(Specialite).count()
 
 
-def test_outils_list_the_tools(api, ctx):
+def test_outils_list_the_tools(api, app_ctx):
     codes = {o["code"] for o in api.json("/api/v1/outils")["donnees"]}
     assert {"teleo", "omnidoc", "mssante"} <= codes

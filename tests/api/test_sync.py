@@ -35,7 +35,7 @@ def apply(copy: dict[int, dict], items: list[dict]) -> None:
             copy[item["id"]] = item
 
 
-def test_a_consumer_syncs_the_directory_and_ends_equal_to_it(api, ctx):
+def test_a_consumer_syncs_the_directory_and_ends_equal_to_it(api, app_ctx):
     kept = [make_requis(nom=f"Recours {n}", commit=False) for n in range(7)]
     doomed = make_requis(nom="À supprimer", commit=False)
     archived = make_requis(nom="À archiver", commit=False)
@@ -65,7 +65,7 @@ def test_a_consumer_syncs_the_directory_and_ends_equal_to_it(api, ctx):
         assert item == api.json(f"/api/v1/recours/{requis_id}")
 
 
-def test_every_page_hands_back_the_moment_the_walk_started(api, ctx):
+def test_every_page_hands_back_the_moment_the_walk_started(api, app_ctx):
     for n in range(5):
         make_requis(nom=f"Recours {n}", commit=False)
     db.session.commit()
@@ -74,7 +74,7 @@ def test_every_page_hands_back_the_moment_the_walk_started(api, ctx):
     assert second["prochain_modifie_depuis"] == first["prochain_modifie_depuis"]
 
 
-def test_a_sync_answers_what_changed_since_in_order_of_change(api, ctx):
+def test_a_sync_answers_what_changed_since_in_order_of_change(api, app_ctx):
     old = make_requis(nom="Ancien")
     backdate(120)
     moment = utcnow() - timedelta(minutes=60)
@@ -86,7 +86,7 @@ def test_a_sync_answers_what_changed_since_in_order_of_change(api, ctx):
     assert body["prochain_modifie_depuis"] <= changes.next_since().isoformat()
 
 
-def test_a_sync_of_a_thousand_changes_takes_a_single_digit_number_of_requests(api, ctx):
+def test_a_sync_of_a_thousand_changes_takes_a_single_digit_number_of_requests(api, app_ctx):
     for n in range(1000):
         make_requis(nom=f"Recours {n}", services=[make_service()], commit=False)
         if n % 250 == 249:

@@ -19,13 +19,6 @@ from ato.extensions import db
 from tests.factories import make_requis, make_service
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-        db.session.rollback()
-
-
 def kinds(requis_id: int) -> list[str]:
     return [
         c.kind.value
@@ -37,7 +30,7 @@ def kinds(requis_id: int) -> list[str]:
     ]
 
 
-def test_a_published_entry_is_logged_as_added_with_its_name_and_departement(ctx):
+def test_a_published_entry_is_logged_as_added_with_its_name_and_departement(app_ctx):
     requis = make_requis(nom="CH fictif de Rodez", departement="12")
     db.session.commit()
     first = db.session.scalars(
@@ -50,7 +43,7 @@ def test_a_published_entry_is_logged_as_added_with_its_name_and_departement(ctx)
     )
 
 
-def test_a_pending_entry_leaves_no_trace_until_published(ctx):
+def test_a_pending_entry_leaves_no_trace_until_published(app_ctx):
     requis = make_requis(statut="en_attente")
     db.session.commit()
     requis.nom = "Autre nom"
@@ -63,7 +56,7 @@ def test_a_pending_entry_leaves_no_trace_until_published(ctx):
     assert kinds(requis.id) == ["ajout"]
 
 
-def test_a_public_change_is_logged_and_a_private_one_is_not(ctx):
+def test_a_public_change_is_logged_and_a_private_one_is_not(app_ctx):
     requis = make_requis()
     db.session.commit()
     before = len(kinds(requis.id))
@@ -76,7 +69,7 @@ def test_a_public_change_is_logged_and_a_private_one_is_not(ctx):
 
 
 @pytest.mark.parametrize("change", ["canal", "couverture", "service"])
-def test_a_change_of_a_service_its_channels_or_its_coverage_is_logged(ctx, change):
+def test_a_change_of_a_service_its_channels_or_its_coverage_is_logged(app_ctx, change):
     requis = make_requis(services=[make_service("dermatologie", couverture=["31"])])
     db.session.commit()
     before = len(kinds(requis.id))
@@ -95,7 +88,7 @@ def test_a_change_of_a_service_its_channels_or_its_coverage_is_logged(ctx, chang
     assert set(kinds(requis.id)[before:]) == {"modification"}
 
 
-def test_withdrawal_and_deletion_are_logged_and_read_as_gone(ctx):
+def test_withdrawal_and_deletion_are_logged_and_read_as_gone(app_ctx):
     archived = make_requis(nom="Archivée")
     deleted = make_requis(nom="Supprimée", departement="34")
     kept = make_requis(nom="Gardée")
@@ -114,7 +107,7 @@ def test_withdrawal_and_deletion_are_logged_and_read_as_gone(ctx):
     assert everything == {archived.id: False, deleted.id: False, kept.id: True}
 
 
-def test_pages_of_a_sync_give_each_entry_once_in_the_order_of_their_last_change(ctx):
+def test_pages_of_a_sync_give_each_entry_once_in_the_order_of_their_last_change(app_ctx):
     ids = [make_requis(nom=f"Fiche {i}").id for i in range(7)]
     db.session.commit()
     first = db.session.get(Requis, ids[0])
@@ -131,7 +124,7 @@ def test_pages_of_a_sync_give_each_entry_once_in_the_order_of_their_last_change(
     assert seen[-1] == ids[0]
 
 
-def test_last_modified_follows_the_newest_change(ctx):
+def test_last_modified_follows_the_newest_change(app_ctx):
     requis = make_requis()
     db.session.commit()
     published = changes.last_modified([requis.id])[requis.id]
@@ -141,7 +134,7 @@ def test_last_modified_follows_the_newest_change(ctx):
     assert changes.latest() == changes.last_modified([requis.id])[requis.id]
 
 
-def test_history_reads_a_publication_as_one_addition(ctx):
+def test_history_reads_a_publication_as_one_addition(app_ctx):
     requis = make_requis(
         services=[make_service("dermatologie"), make_service("cardiologie", couverture=["31"])]
     )
@@ -150,7 +143,7 @@ def test_history_reads_a_publication_as_one_addition(ctx):
     assert (event.requis_id, event.kind, event.nom) == (requis.id, ChangeKind.AJOUT, requis.nom)
 
 
-def test_prune_keeps_the_newest_row_of_every_entry_so_a_sync_stays_complete(ctx):
+def test_prune_keeps_the_newest_row_of_every_entry_so_a_sync_stays_complete(app_ctx):
     requis = make_requis()
     gone = make_requis()
     db.session.commit()

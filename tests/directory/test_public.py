@@ -3,8 +3,6 @@
 import json
 from datetime import date, timedelta
 
-import pytest
-
 from ato.directory import public
 from ato.extensions import db
 from tests.factories import make_requis, make_service
@@ -12,14 +10,7 @@ from tests.factories import make_requis, make_service
 TODAY = date(2026, 11, 29)
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-        db.session.rollback()
-
-
-def test_only_published_entries_are_loaded(ctx):
+def test_only_published_entries_are_loaded(app_ctx):
     shown = make_requis()
     pending = make_requis(statut="en_attente")
     archived = make_requis(statut="archivee")
@@ -27,7 +18,7 @@ def test_only_published_entries_are_loaded(ctx):
     assert set(public.load([shown.id, pending.id, archived.id])) == {shown.id}
 
 
-def test_the_contact_person_never_leaves(ctx):
+def test_the_contact_person_never_leaves(app_ctx):
     requis = make_requis(contact_nom="Camille Privée", contact_email="camille.privee@exemple.fr")
     db.session.commit()
     loaded = public.load([requis.id])[requis.id]
@@ -35,7 +26,7 @@ def test_the_contact_person_never_leaves(ctx):
     assert "Camille Privée" not in text and "camille.privee" not in text
 
 
-def test_a_service_says_its_delay_coverage_channels_and_closure(ctx):
+def test_a_service_says_its_delay_coverage_channels_and_closure(app_ctx):
     service = make_service(
         "cardiologie",
         couverture=["31", "32"],
@@ -59,7 +50,7 @@ def test_a_service_says_its_delay_coverage_channels_and_closure(ctx):
     assert public.service(service, TODAY + timedelta(days=40))["indisponibilite"] is None
 
 
-def test_a_liberal_professional_is_named_in_parts_and_an_establishment_is_not(ctx):
+def test_a_liberal_professional_is_named_in_parts_and_an_establishment_is_not(app_ctx):
     liberal = make_requis(nature="liberal", nom="Martin", prenom="Camille", civilite="Pr")
     hospital = make_requis(nom="CH fictif d'Albi")
     db.session.commit()
@@ -73,7 +64,7 @@ def test_a_liberal_professional_is_named_in_parts_and_an_establishment_is_not(ct
     assert shown[hospital.id]["personne"] is None
 
 
-def test_shapes_come_from_the_cache_until_the_entry_changes_or_leaves(ctx, monkeypatch):
+def test_shapes_come_from_the_cache_until_the_entry_changes_or_leaves(app_ctx, monkeypatch):
     requis = make_requis(ville="Toulouse")
     db.session.commit()
 

@@ -42,14 +42,7 @@ def fhir(client):
 
 
 @pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-        db.session.rollback()
-
-
-@pytest.fixture
-def directory(ctx):
+def directory(app_ctx):
     """A CH with two services, a liberal professional, a DAC, and entries never shown."""
     today = paris_day()
     cardio = make_service(

@@ -28,7 +28,7 @@ def test_a_search_is_a_searchset_with_its_total(directory, fhir):
     )
 
 
-def test_pages_follow_the_next_link_and_never_split_an_entry(ctx, fhir):
+def test_pages_follow_the_next_link_and_never_split_an_entry(app_ctx, fhir):
     for i in range(5):
         make_requis(nom=f"CH {i}", services=[make_service(), make_service("cardiologie")])
     db.session.commit()

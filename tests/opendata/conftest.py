@@ -31,13 +31,6 @@ class Site:
 
 
 @pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-        db.session.rollback()
-
-
-@pytest.fixture
 def site(app) -> Site:
     with app.app_context():
         shown = make_requis(
