@@ -22,20 +22,11 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ato.directory import changes, delays, schema
 from ato.directory import services as directory
 from ato.directory.models import Canal, NatureRequis, Requis, Service, Statut
 from ato.extensions import db
-
-LOAD = (
-    selectinload(Requis.departement),
-    selectinload(Requis.services).selectinload(Service.specialite),
-    selectinload(Requis.services).selectinload(Service.thematiques),
-    selectinload(Requis.services).selectinload(Service.departements),
-    selectinload(Requis.services).selectinload(Service.canaux).selectinload(Canal.outil),
-)
 
 
 def load(requis_ids: Iterable[int]) -> dict[int, Requis]:
@@ -45,7 +36,9 @@ def load(requis_ids: Iterable[int]) -> dict[int, Requis]:
     if not ids:
         return {}
     rows = db.session.scalars(
-        select(Requis).where(Requis.id.in_(ids), Requis.statut == Statut.PUBLIEE).options(*LOAD)
+        select(Requis)
+        .where(Requis.id.in_(ids), Requis.statut == Statut.PUBLIEE)
+        .options(*directory.REQUIS_SHOWN)
     )
     return {requis.id: requis for requis in rows}
 

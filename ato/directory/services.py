@@ -146,32 +146,28 @@ def get_specialite_by_slug(slug: str) -> Specialite | None:
 # --- counts ---------------------------------------------------------------------------------
 
 
-def departement_counts() -> dict[str, int]:
-    """Published requis accepting requests from each département (region-wide included)."""
-    pairs = coverage().subquery()
+def _published_requis_per(pairs: Select, key: str) -> dict:
+    """Published requis counted per value of ``key`` in ``pairs`` (service id, key) rows."""
+    sub = pairs.subquery()
     rows = db.session.execute(
-        select(pairs.c.departement_code, func.count(distinct(Service.requis_id)))
-        .select_from(pairs)
-        .join(Service, Service.id == pairs.c.service_id)
+        select(sub.c[key], func.count(distinct(Service.requis_id)))
+        .select_from(sub)
+        .join(Service, Service.id == sub.c.service_id)
         .join(Requis, Requis.id == Service.requis_id)
         .where(Requis.statut == Statut.PUBLIEE)
-        .group_by(pairs.c.departement_code)
+        .group_by(sub.c[key])
     )
-    return {code: count for code, count in rows}
+    return {value: count for value, count in rows}
+
+
+def departement_counts() -> dict[str, int]:
+    """Published requis accepting requests from each département (region-wide included)."""
+    return _published_requis_per(coverage(), "departement_code")
 
 
 def specialite_counts() -> dict[int, int]:
     """Published requis offering each specialty, as main specialty or thématique."""
-    pairs = specialties().subquery()
-    rows = db.session.execute(
-        select(pairs.c.specialite_id, func.count(distinct(Service.requis_id)))
-        .select_from(pairs)
-        .join(Service, Service.id == pairs.c.service_id)
-        .join(Requis, Requis.id == Service.requis_id)
-        .where(Requis.statut == Statut.PUBLIEE)
-        .group_by(pairs.c.specialite_id)
-    )
-    return {sid: count for sid, count in rows}
+    return _published_requis_per(specialties(), "specialite_id")
 
 
 @dataclass(frozen=True)
@@ -295,18 +291,22 @@ def services_for_specialite(specialite: Specialite) -> list[Group]:
     return [groups[k] for k in sorted(groups)]
 
 
+# Everything an entry shows (its page, and every door out: see directory.public.load).
+REQUIS_SHOWN = (
+    selectinload(Requis.departement),
+    selectinload(Requis.services).selectinload(Service.specialite),
+    selectinload(Requis.services).selectinload(Service.thematiques),
+    selectinload(Requis.services).selectinload(Service.departements),
+    selectinload(Requis.services).selectinload(Service.canaux).selectinload(Canal.outil),
+)
+
+
 def get_published_requis(requis_id: int) -> Requis | None:
     """A published requis with everything its page shows, or None."""
     return db.session.scalar(
         select(Requis)
         .where(Requis.id == requis_id, Requis.statut == Statut.PUBLIEE)
-        .options(
-            selectinload(Requis.departement),
-            selectinload(Requis.services).selectinload(Service.specialite),
-            selectinload(Requis.services).selectinload(Service.thematiques),
-            selectinload(Requis.services).selectinload(Service.departements),
-            selectinload(Requis.services).selectinload(Service.canaux).selectinload(Canal.outil),
-        )
+        .options(*REQUIS_SHOWN)
     )
 
 
