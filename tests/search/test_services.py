@@ -1,5 +1,6 @@
 """Search behaviour against a real Whoosh index and the database."""
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -30,6 +31,22 @@ from ato.search.services import (
 from tests.factories import make_requis, make_service
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+@contextlib.contextmanager
+def unusable_index(tmp_path):
+    """The index folder sits where a file is: the index cannot be opened or rebuilt."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    index = sync.get_index()
+    old_root, old_link = index.root, index.link
+    sync.mark_unready()
+    index.root, index.link = str(blocker / "search"), str(blocker / "search" / "current")
+    try:
+        yield
+    finally:
+        index.root, index.link = old_root, old_link
+        sync.mark_unready()
 
 
 def names(results):
@@ -154,17 +171,8 @@ def test_matching_requis_are_those_whose_services_the_search_lists(corpus, param
 
 
 def test_matching_requis_falls_back_to_sql_without_an_index(app, corpus, tmp_path):
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("x")
-    index = sync.get_index()
-    old_root, old_link = index.root, index.link
-    sync.mark_unready()
-    index.root, index.link = str(blocker / "search"), str(blocker / "search" / "current")
-    try:
+    with unusable_index(tmp_path):
         found = matching_requis(SearchParams(q="insuffisance"))
-    finally:
-        index.root, index.link = old_root, old_link
-        sync.mark_unready()
     assert {db.session.get(Requis, i).nom for i in found} == {"CH fictif de Béziers"}
 
 
@@ -305,17 +313,8 @@ def test_stale_index_is_rebuilt_at_start(app, corpus):
 
 
 def test_unusable_index_falls_back_to_sql_and_logs(app, corpus, caplog, tmp_path):
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("x")
-    index = sync.get_index()
-    old_root, old_link = index.root, index.link
-    sync.mark_unready()
-    index.root, index.link = str(blocker / "search"), str(blocker / "search" / "current")
-    try:
+    with unusable_index(tmp_path):
         results = search(SearchParams(q="insuffisance"))
-    finally:
-        index.root, index.link = old_root, old_link
-        sync.mark_unready()
     assert results.engine == "sql-secours"
     assert names(results) == {"CH fictif de Béziers"}
     assert "index indisponible" in caplog.text
