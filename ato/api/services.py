@@ -98,9 +98,8 @@ def items(
     """Each entry in full if published (:func:`ato.directory.public.shapes`: cached while
     unchanged, else loaded in a constant number of queries), else its tombstone. An entry
     withdrawn between the two reads is a tombstone."""
-    shown = public.shapes(
-        (e.requis_id for e in entries if e.published), today=today, base=base, url=url
-    )
+    published = {e.requis_id: e.at for e in entries if e.published}
+    shown = public.shapes(published, today=today, base=base, url=url, modified=published)
     return [shown.get(e.requis_id) or tombstone(e.requis_id, e.at) for e in entries]
 
 

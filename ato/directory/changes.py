@@ -12,10 +12,12 @@ by :data:`SETTLE`, so such a change is seen by the next sync. Changes inside
 that window come back twice; applying a change twice is harmless (each answer
 holds the current state of the entry, not a delta).
 
-Only the newest row of an entry is needed to answer a sync: :func:`prune`
-drops older rows past :data:`KEEP` (the feeds' history), never the newest one,
-so a sync from any moment, however old, is still complete and withdrawals are
-remembered for ever (a row per withdrawn entry).
+A sync, a page in the order of change and a last-modified date read
+:class:`~ato.directory.models.DirectoryState` (each entry's newest change and
+whether it is published, kept by a trigger on the log), an index whatever the
+size of the log; the feeds read the log itself (:func:`history`). :func:`prune`
+drops rows past :data:`KEEP` (the feeds' history), never an entry's newest one,
+so the log and the state keep agreeing and withdrawals are remembered for ever.
 """
 
 from __future__ import annotations

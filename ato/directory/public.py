@@ -205,14 +205,21 @@ def reference_version() -> str:
 
 
 def shapes(
-    requis_ids: Iterable[int], *, today: date, base: str, url: Callable[[Requis], str]
+    requis_ids: Iterable[int],
+    *,
+    today: date,
+    base: str,
+    url: Callable[[Requis], str],
+    modified: dict[int, datetime] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """The published entries among ``requis_ids`` in their shape, by id (a missing id is not
     published). Shapes of entries unchanged since they were last served come from
     :data:`CACHE`; the others are loaded at once (:func:`load`). Callers must not modify
-    what they get: it is shared."""
+    what they get: it is shared. ``modified`` gives the entries' last changes when the
+    caller read them already (a page in the order of change), else they are read here."""
     ids = list(dict.fromkeys(requis_ids))
-    modified = changes.last_modified(ids)
+    if modified is None:
+        modified = changes.last_modified(ids)
     size = current_app.config["ATO_PUBLIC_CACHE_SIZE"] if has_app_context() else 0
     version = reference_version() if size else ""
     found: dict[int, dict[str, Any]] = {}
