@@ -91,8 +91,9 @@ def read(text: str) -> tuple[list[str], Iterator[Record]]:
     return header, records()
 
 
-def cell(value: Any) -> str:
-    """One value as a CSV cell: numbers as numbers, ``oui``/``non``, text made formula-safe."""
+def cell(value: Any, *, formula_safe: bool = True) -> str:
+    """One value as a CSV cell: numbers as numbers, ``oui``/``non``, text made formula-safe
+    (unless ``formula_safe`` is off: files for programs carry the exact values)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -103,7 +104,7 @@ def cell(value: Any) -> str:
         text = format(Decimal(str(value)).normalize(), "f")
         return "0" if text in ("-0", "") else text
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if formula_safe and text.startswith(FORMULA_PREFIXES) else text
 
 
 def unescape(value: str) -> str:
@@ -114,14 +115,19 @@ def unescape(value: str) -> str:
     return value
 
 
-def write(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text with a BOM (spreadsheets then read UTF-8), CRLF lines, safe cells."""
+def write(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], *, for_spreadsheets: bool = True
+) -> str:
+    """CSV text with CRLF lines. For spreadsheets (staff downloads): a BOM, so that they read
+    UTF-8, and formula-safe cells. Otherwise (open data read by programs): no BOM and the
+    exact values."""
     buffer = io.StringIO()
-    buffer.write("\ufeff")
+    if for_spreadsheets:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([cell(c) for c in header])
+    writer.writerow([cell(c, formula_safe=for_spreadsheets) for c in header])
     for row in rows:
-        writer.writerow([cell(v) for v in row])
+        writer.writerow([cell(v, formula_safe=for_spreadsheets) for v in row])
     return buffer.getvalue()
 
 

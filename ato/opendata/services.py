@@ -21,9 +21,7 @@ than open it.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -37,6 +35,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from ato.core import csvfile
 from ato.core.models import paris_day, utcnow
 from ato.directory import changes, public
 from ato.directory.models import Requis, Statut
@@ -115,14 +114,6 @@ def _when(value: str | None) -> str | None:
     if value is None:
         return None
     return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return schema.TRUE if value else schema.FALSE
-    return str(value)
 
 
 def recourses(today: date) -> list[dict[str, Any]]:
@@ -214,12 +205,9 @@ def channel_rows(items: list[dict[str, Any]]) -> Iterator[list[Any]]:
                 ]
 
 
-def csv_text(header: list[str], rows: Iterator[list[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
+def _csv(header: list[str], rows: Iterator[list[Any]]) -> bytes:
+    """A file for programs: UTF-8 without BOM, the exact values (no formula guard)."""
+    return csvfile.write(header, rows, for_spreadsheets=False).encode()
 
 
 # --- the package ----------------------------------------------------------------------------
@@ -298,8 +286,8 @@ def render(
     items = recourses(today)
     recours, canaux = schema.tables()
     files = {
-        recours.path: csv_text(recours.header, service_rows(items)).encode(),
-        canaux.path: csv_text(canaux.header, channel_rows(items)).encode(),
+        recours.path: _csv(recours.header, service_rows(items)),
+        canaux.path: _csv(canaux.header, channel_rows(items)),
         JSON_FILE: json.dumps(items, ensure_ascii=False, indent=1).encode(),
     }
     digests = {name: _digest(data) for name, data in files.items()}
