@@ -158,18 +158,14 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
             facets=_facet_values(empty, filters),
             engine="sql",
         )
+
+    def with_sql() -> SearchResults:
+        return _search_sql(params, filters, parsed, fallback=parsed.has_text)
+
     if sql_only:
-        result = _search_sql(params, filters, parsed, fallback=parsed.has_text)
+        result = with_sql()
     else:
-        try:
-            try:
-                result = _search_index(params, parsed, filters)
-            except IndexUnavailable:
-                sync.mark_unready()  # deleted or damaged since the last search: rebuild once
-                result = _search_index(params, parsed, filters)
-        except IndexUnavailable as exc:
-            log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
-            result = _search_sql(params, filters, parsed, fallback=parsed.has_text)
+        result = _index_else_sql(lambda: _search_index(params, parsed, filters), with_sql)
     result.departements = filters.departements
     result.place_words = [p.words for p in parsed.places] if not params.departement else []
     result.q_without_places = parsed.without_places
@@ -186,6 +182,20 @@ def search(params: SearchParams, sql_only: bool = False) -> SearchResults:
     if result.total == 0 and parsed.has_text:
         result.suggestion = _suggest(parsed, vocab) if result.engine == "index" else None
     return result
+
+
+def _index_else_sql(from_index, from_sql):  # noqa: ANN001, ANN202
+    """The index's answer; a missing or damaged index is rebuilt once, and if it still
+    cannot answer, SQL does (logged: staff see the search slower, never failing)."""
+    try:
+        try:
+            return from_index()
+        except IndexUnavailable:
+            sync.mark_unready()  # deleted or damaged since the last search: rebuild once
+            return from_index()
+    except IndexUnavailable as exc:
+        log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
+        return from_sql()
 
 
 def _filters(params: SearchParams, parsed) -> Filters:  # noqa: ANN001
@@ -216,19 +226,19 @@ def matching_requis(params: SearchParams) -> set[int]:
     filters = _filters(params, parsed)
     if _nothing_searchable(params, parsed, filters):
         return set()
-    try:
-        try:
-            service_ids = _matching_index(parsed, filters)
-        except IndexUnavailable:
-            sync.mark_unready()
-            service_ids = _matching_index(parsed, filters)
-    except IndexUnavailable as exc:
-        log.error("Recherche servie par SQL, index indisponible : %s", str(exc))
+
+    def from_sql() -> set[int]:
         base = directory.published()
         if parsed.has_text:
             base = _text_filter(base, parsed)
         query = _apply_filters(base, filters).with_only_columns(Requis.id).distinct()
         return set(db.session.scalars(query))
+
+    return _index_else_sql(lambda: _requis_of(_matching_index(parsed, filters)), from_sql)
+
+
+def _requis_of(service_ids: set[int]) -> set[int]:
+    """The published requis of these services."""
     pairs = directory.published().with_only_columns(Service.id, Service.requis_id)
     if len(service_ids) <= MATCH_IN_LIST:
         pairs = pairs.where(Service.id.in_(service_ids))
