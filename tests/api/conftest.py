@@ -44,4 +44,3 @@ class ApiClient:
 @pytest.fixture
 def api(app, client) -> ApiClient:
     return ApiClient(client)
-
